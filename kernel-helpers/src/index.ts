@@ -1,0 +1,2 @@
+// The convlens API for notebook cells: `import * as convlens from "convlens"`.
+export const version = "0.1.0";

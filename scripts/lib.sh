@@ -1,0 +1,20 @@
+# Shared by the set-up, start, test and bench scripts (sourced, not run).
+VENV="$ROOT/.venv"
+export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"
+
+say() { printf 'convlens: %s\n' "$*" >&2; }
+die() { printf 'convlens: error: %s\n' "$*" >&2; exit 1; }
+
+# A short fingerprint of the named files' contents (the step stamps compare it).
+hash_files() { cat "$@" | sha256sum | cut -c1-16; }
+
+# Runs a noisy command with its output in a log; shows the log's tail only if it fails.
+quietly() {
+  local log
+  log="$(mktemp)"
+  if "$@" >"$log" 2>&1; then rm -f "$log"; return 0; fi
+  local rc=$?
+  tail -n 40 "$log" >&2
+  rm -f "$log"
+  return "$rc"
+}

@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# One idempotent set-up for `npm start`, `npm test` and `npm run bench`.
+# Every step checks whether its result is already in place (a stamp written only
+# after the step succeeded), so a second run does nothing expensive, and an
+# interrupted run is simply redone the next time.
+#
+# Usage: scripts/setup.sh [--with-browser]
+#   --with-browser  also install Debian's chromium for the browser tests.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+source scripts/lib.sh
+
+WITH_BROWSER=0
+for arg in "$@"; do
+  case "$arg" in
+    --with-browser) WITH_BROWSER=1 ;;
+    *) die "unknown option '$arg' (the only option is --with-browser)." ;;
+  esac
+done
+
+check_prerequisites() {
+  command -v node >/dev/null || die "node is not installed: install Node.js 20 or newer (e.g. 'apt-get install nodejs')."
+  local major
+  major="$(node -p 'process.versions.node.split(".")[0]')"
+  [ "$major" -ge 20 ] || die "Node.js $(node --version) is too old: install Node.js 20 or newer."
+  command -v python3 >/dev/null || die "python3 is not installed: install Python 3.10+ (e.g. 'apt-get install python3 python3-venv')."
+  python3 -c 'import venv, ensurepip' 2>/dev/null ||
+    die "python3 has no venv/ensurepip module: install it (e.g. 'apt-get install python3-venv')."
+  python3 -c 'import sys; sys.exit(sys.version_info < (3, 10))' ||
+    die "python3 is $(python3 --version 2>&1 | cut -d' ' -f2); tensorflow-cpu 2.21 needs Python 3.10 to 3.13."
+  if ! binding_is_built; then
+    command -v g++ >/dev/null || die "no C++ compiler: install one to build tfjs-node's binding (e.g. 'apt-get install g++ make')."
+    command -v make >/dev/null || die "make is not installed: install it (e.g. 'apt-get install make')."
+    [ -f /usr/include/node/node_api.h ] || [ -f "$(dirname "$(dirname "$(command -v node)")")/include/node/node_api.h" ] ||
+      die "Node.js headers are missing (include/node/node_api.h): install the Node.js package that ships them."
+  fi
+  local free_gb
+  free_gb=$(df -Pk "$ROOT" | awk 'NR==2 {print int($4/1024/1024)}')
+  if [ ! -d "$VENV" ] && [ "$free_gb" -lt 6 ]; then
+    die "only ${free_gb} GB free on $(df -P "$ROOT" | awk 'NR==2 {print $6}'): the venv needs about 6 GB; free some disk space."
+  fi
+}
+
+setup_venv() {
+  local want
+  want="$(hash_files requirements.txt)"
+  if [ -x "$VENV/bin/python" ] && [ "$(cat "$VENV/.convlens-stamp" 2>/dev/null)" = "$want" ]; then
+    return
+  fi
+  say "creating the Python venv in .venv (JupyterLab 4, ipywidgets 8, tensorflow-cpu; a few minutes the first time)"
+  [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r requirements.txt
+  echo "$want" > "$VENV/.convlens-stamp"
+}
+
+setup_node_modules() {
+  local want
+  want="$(hash_files package-lock.json package.json kernel-helpers/package.json widgets/package.json)"
+  if [ "$(cat node_modules/.convlens-stamp 2>/dev/null)" = "$want" ]; then
+    return
+  fi
+  say "installing npm packages (npm ci)"
+  # Install scripts are skipped: tfjs-node's would download libtensorflow from a
+  # host this machine cannot reach, failing the whole install. Its binding is
+  # built below against the TensorFlow wheel instead; zeromq ships prebuilds.
+  npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+  echo "$want" > node_modules/.convlens-stamp
+}
+
+binding_is_built() {
+  [ -d node_modules/@tensorflow/tfjs-node ] &&
+    ls node_modules/@tensorflow/tfjs-node/lib/napi-v*/tfjs_binding.node >/dev/null 2>&1 &&
+    [ -e node_modules/@tensorflow/tfjs-node/deps/lib/libtensorflow_cc.so.2 ]
+}
+
+# tfjs-node's binding links -ltensorflow and -ltensorflow_framework from deps/lib
+# and finds them at run time through rpath $ORIGIN/../../deps/lib by their
+# sonames. The tensorflow-cpu wheel's libtensorflow_cc.so.2 exports the same C
+# API, so deps/ is staged as links into the venv.
+setup_tfjs_binding() {
+  if binding_is_built && node -e "require('@tensorflow/tfjs-node')" >/dev/null 2>&1; then
+    return
+  fi
+  say "building tfjs-node's native binding against the tensorflow-cpu wheel (about 30 s)"
+  local tfdir pkg
+  tfdir="$("$VENV/bin/python" -c 'import os, importlib.util as u; print(os.path.dirname(u.find_spec("tensorflow").origin))')"
+  [ -f "$tfdir/libtensorflow_cc.so.2" ] || die "the tensorflow-cpu wheel has no libtensorflow_cc.so.2 in $tfdir: delete .venv and run again."
+  pkg=node_modules/@tensorflow/tfjs-node
+  rm -rf "$pkg/deps" "$pkg/build" "$pkg"/lib/napi-v*
+  mkdir -p "$pkg/deps/lib"
+  ln -s "$tfdir/libtensorflow_cc.so.2" "$pkg/deps/lib/libtensorflow.so"
+  ln -s "$tfdir/libtensorflow_cc.so.2" "$pkg/deps/lib/libtensorflow_cc.so.2"
+  ln -s "$tfdir/libtensorflow_framework.so.2" "$pkg/deps/lib/libtensorflow_framework.so"
+  ln -s "$tfdir/libtensorflow_framework.so.2" "$pkg/deps/lib/libtensorflow_framework.so.2"
+  ln -s "$tfdir/include" "$pkg/deps/include"
+  local nodedir
+  nodedir="$(dirname "$(dirname "$(command -v node)")")"
+  [ -f "$nodedir/include/node/node_api.h" ] || nodedir=/usr
+  # --nodedir: node-gyp would otherwise download the Node.js headers.
+  (cd "$pkg" && quietly "$ROOT/node_modules/.bin/node-pre-gyp" install --build-from-source --nodedir="$nodedir") ||
+    die "building tfjs-node's binding failed; rerun 'cd $pkg && npx node-pre-gyp install --build-from-source --nodedir=$nodedir' to see the compiler output."
+  local backend
+  backend="$(TF_CPP_MIN_LOG_LEVEL=3 node -e "const tf = require('@tensorflow/tfjs-node'); process.stdout.write(tf.getBackend())" 2>/dev/null)"
+  [ "$backend" = tensorflow ] || die "tfjs-node loaded the '$backend' backend instead of 'tensorflow' after the build."
+}
+
+build_typescript() {
+  say "compiling TypeScript (kernel-helpers, widgets)"
+  node_modules/.bin/tsc -b kernel-helpers
+  local want
+  want="$(hash_files widgets/package.json widgets/tsconfig.json $(find widgets/src -type f | sort))"
+  if [ "$(cat widgets/labextension/.convlens-stamp 2>/dev/null)" != "$want" ]; then
+    # The builder is called directly: `jupyter labextension build` would run
+    # jlpm (yarn) in this npm workspace, which replaces node_modules.
+    (cd widgets && "$ROOT/node_modules/.bin/tsc" -p . &&
+      quietly node "$ROOT/node_modules/@jupyter/builder/lib/build-labextension.js" \
+        --core-package-file "$ROOT/node_modules/@jupyterlab/core-meta/core.package.json" .)
+    echo "$want" > widgets/labextension/.convlens-stamp
+  fi
+}
+
+install_into_jupyter() {
+  local share="$VENV/share/jupyter"
+  mkdir -p "$share/labextensions" "$share/kernels/convlens"
+  ln -sfn "$ROOT/widgets/labextension" "$share/labextensions/convlens-widgets"
+  node kernel-helpers/dist/kernel/install-kernelspec.js "$share/kernels/convlens"
+}
+
+setup_browser() {
+  command -v chromium >/dev/null && return
+  say "installing Debian's chromium for the browser tests"
+  if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then
+    die "chromium is missing: install Debian's 'chromium' package (apt-get install chromium) as root."
+  fi
+  apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null ||
+    die "apt-get could not install chromium; run 'apt-get install chromium' to see why."
+}
+
+check_prerequisites
+setup_venv
+setup_node_modules
+setup_tfjs_binding
+build_typescript
+install_into_jupyter
+[ "$WITH_BROWSER" = 1 ] && setup_browser
+say "set-up complete"

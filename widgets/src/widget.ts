@@ -1,0 +1,2 @@
+// convlens widget models and views (filled in by the widget issue).
+export {};
