@@ -1,2 +1,3 @@
 // The convlens API for notebook cells: `import * as convlens from "convlens"`.
 export const version = "0.1.0";
+export * from "./compute";

@@ -1,0 +1,14 @@
+// The computing half of the convlens API (models, summary, filters, feature maps, images, predictions).
+export { ConvlensError } from "../errors";
+export type { LayerSpec } from "../layers";
+export { resolveLayer } from "../layers";
+export { vgg16, vgg19, type VggOptions } from "../models/vgg";
+export { loadModel, type LoadModelOptions } from "../models/load";
+export { loadKerasWeights, type WeightsSourceOptions } from "../models/weights";
+export { cachedDownload, textProgress, type DownloadProgress, type ProgressHandler } from "../models/download";
+export { setPreprocessing, preprocessingFor, type Preprocessing } from "../models/info";
+export { summary, type ModelSummary, type SummaryRow } from "./summary";
+export { convLayers, filters, biases, type ConvLayerInfo, type FilterOptions } from "./filters";
+export { loadImage, imageToInput, preprocess, type LoadedImage, type ImageSource, type InputOptions } from "./images";
+export { featureMaps, featureMapsSync, type ImageLike } from "./featureMaps";
+export { predict, imagenetLabel, type Prediction } from "./predict";
