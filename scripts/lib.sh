@@ -10,11 +10,10 @@ hash_files() { cat "$@" | sha256sum | cut -c1-16; }
 
 # Runs a noisy command with its output in a log; shows the log's tail only if it fails.
 quietly() {
-  local log
+  local log rc=0
   log="$(mktemp)"
-  if "$@" >"$log" 2>&1; then rm -f "$log"; return 0; fi
-  local rc=$?
-  tail -n 40 "$log" >&2
+  "$@" >"$log" 2>&1 || rc=$?
+  [ "$rc" -eq 0 ] || tail -n 40 "$log" >&2
   rm -f "$log"
   return "$rc"
 }

@@ -51,7 +51,8 @@ setup_venv() {
   fi
   say "creating the Python venv in .venv (JupyterLab 4, ipywidgets 8, tensorflow-cpu; a few minutes the first time)"
   [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
-  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r requirements.txt
+  quietly "$VENV/bin/python" -m pip install --disable-pip-version-check -r requirements.txt ||
+    die "pip could not install requirements.txt (its output is above); fix that and run again."
   echo "$want" > "$VENV/.convlens-stamp"
 }
 
@@ -65,7 +66,8 @@ setup_node_modules() {
   # Install scripts are skipped: tfjs-node's would download libtensorflow from a
   # host this machine cannot reach, failing the whole install. Its binding is
   # built below against the TensorFlow wheel instead; zeromq ships prebuilds.
-  npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+  quietly npm ci --ignore-scripts --no-audit --no-fund ||
+    die "npm ci failed (its output is above); fix that and run again."
   echo "$want" > node_modules/.convlens-stamp
 }
 
@@ -134,8 +136,9 @@ setup_browser() {
   if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then
     die "chromium is missing: install Debian's 'chromium' package (apt-get install chromium) as root."
   fi
-  apt-get update -qq >/dev/null
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null ||
+  # Waits for a dpkg lock held by another install rather than failing at once.
+  apt-get -o DPkg::Lock::Timeout=600 update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq chromium >/dev/null ||
     die "apt-get could not install chromium; run 'apt-get install chromium' to see why."
 }
 
