@@ -1,2 +1,194 @@
-// convlens widget models and views (filled in by the widget issue).
-export {};
+// convlens widget model and view: one model holds a list of panels (feature maps or filters);
+// with a non-empty `layers` list the view is the layer explorer, whose choices the kernel answers.
+import { DOMWidgetModel, DOMWidgetView, type ISerializers } from "@jupyter-widgets/base";
+import { button, el, select } from "./dom";
+import { renderFiltersPanel } from "./filters-panel";
+import { renderMapsPanel } from "./maps-panel";
+import type { PanelContext, PanelHandle } from "./panel";
+import { panelsFrom, type LayerRef, type Panel, type Request, type ValueReply } from "./state";
+import { ensureStyles } from "./styles";
+import { MODULE_NAME, MODULE_VERSION } from "./version";
+
+/** How long a hover waits for the kernel's exact value before keeping the approximation. */
+const VALUE_TIMEOUT_MS = 5000;
+
+export class ConvLensModel extends DOMWidgetModel {
+  override defaults() {
+    return {
+      ...super.defaults(),
+      _model_name: "ConvLensModel",
+      _model_module: MODULE_NAME,
+      _model_module_version: MODULE_VERSION,
+      _view_name: "ConvLensView",
+      _view_module: MODULE_NAME,
+      _view_module_version: MODULE_VERSION,
+      title: "",
+      panels: [],
+      layout: "stacked",
+      layers: [],
+      layer_index: -1,
+      mode: "maps",
+      status: "",
+    };
+  }
+
+  static override serializers: ISerializers = {
+    ...DOMWidgetModel.serializers,
+    // Typed arrays pass through unchanged: ipywidgets' remove_buffers turns them back into buffers.
+    panels: { deserialize: (value: unknown) => panelsFrom(value), serialize: (value: unknown) => value as never },
+  };
+}
+
+export class ConvLensView extends DOMWidgetView {
+  private readonly lifetime = new AbortController();
+  private panelHandles: PanelHandle[] = [];
+  private readonly pending = new Map<number, (value: number | null) => void>();
+  private nextRequest = 1;
+  private activeTab = 0;
+  private titleEl = el("div", "convlens-title");
+  private explorerEl = el("div", "convlens-explorer");
+  private statusEl = el("div", "convlens-status");
+  private tabsEl = el("div", "convlens-tabs");
+  private panelsEl = el("div", "convlens-panels");
+  /** resolves when the current panels are painted (tests and the bench wait on data-painted) */
+  painted: Promise<void> = Promise.resolve();
+
+  override render(): void {
+    ensureStyles();
+    this.el.classList.add("convlens-view");
+    this.el.append(this.titleEl, this.explorerEl, this.statusEl, this.tabsEl, this.panelsEl);
+    // listenTo ties model listeners to the view: Backbone's remove() stops them.
+    this.listenTo(this.model, "change:title", this.renderTitle);
+    this.listenTo(this.model, "change:status", this.renderStatus);
+    this.listenTo(this.model, "change:layers change:layer_index change:mode", this.renderExplorer);
+    this.listenTo(this.model, "change:panels change:layout", this.renderPanels);
+    this.listenTo(this.model, "msg:custom", this.onCustom);
+    this.renderTitle();
+    this.renderStatus();
+    this.renderExplorer();
+    this.renderPanels();
+  }
+
+  override remove(): void {
+    this.disposePanels();
+    this.lifetime.abort();
+    for (const resolve of this.pending.values()) resolve(null);
+    this.pending.clear();
+    super.remove();
+  }
+
+  private renderTitle(): void {
+    this.titleEl.textContent = String(this.model.get("title") ?? "");
+  }
+
+  private renderStatus(): void {
+    this.statusEl.textContent = String(this.model.get("status") ?? "");
+  }
+
+  private renderExplorer(): void {
+    const layers = (this.model.get("layers") ?? []) as LayerRef[];
+    this.explorerEl.replaceChildren();
+    this.explorerEl.hidden = layers.length === 0;
+    if (layers.length === 0) return;
+    const signal = this.lifetime.signal;
+    const layerSelect = select<string>(
+      "convlens-layer-select",
+      layers.map((l) => [String(l.index), `${l.index}: ${l.name}`]),
+      String(this.model.get("layer_index")),
+      (value) => this.choose({ layer_index: Number(value) }),
+      signal,
+    );
+    const modeSelect = select<"maps" | "filters">(
+      "convlens-mode-select",
+      [["maps", "feature maps"], ["filters", "filters"]],
+      this.model.get("mode"),
+      (mode) => this.choose({ mode }),
+      signal,
+    );
+    this.explorerEl.append(el("span", "", "layer"), layerSelect, modeSelect);
+  }
+
+  /** Explorer choices are synced state: the kernel hears change:layer_index / change:mode and recomputes. */
+  private choose(patch: { layer_index?: number; mode?: string }): void {
+    this.model.set(patch);
+    this.model.save_changes();
+  }
+
+  private renderPanels(): void {
+    this.disposePanels();
+    this.renderStatus(); // clears a local "loading…" line once the kernel's answer arrives
+    const panels = (this.model.get("panels") ?? []) as Panel[];
+    const tabs = this.model.get("layout") === "tabs" && panels.length > 1;
+    this.tabsEl.replaceChildren();
+    this.tabsEl.hidden = !tabs;
+    if (this.activeTab >= panels.length) this.activeTab = 0;
+    if (tabs) {
+      panels.forEach((p, i) => {
+        const tab = button(`${p.layer.index}: ${p.layer.name}`, `show ${p.kind === "maps" ? "feature maps" : "filters"}`, () => {
+          this.activeTab = i;
+          this.renderPanels();
+        }, this.lifetime.signal);
+        tab.classList.add("convlens-tab");
+        tab.setAttribute("role", "tab");
+        tab.setAttribute("aria-selected", String(i === this.activeTab));
+        this.tabsEl.append(tab);
+      });
+    }
+    // Tabs render only the chosen panel: hidden Plotly figures would cost paint time for nothing.
+    const shown = tabs ? [this.activeTab] : panels.map((_, i) => i);
+    this.panelsEl.dataset.painted = "false";
+    this.panelHandles = shown.map((i) => {
+      const panel = panels[i];
+      const ctx = this.panelContext(i);
+      return panel.kind === "maps" ? renderMapsPanel(panel, ctx) : renderFiltersPanel(panel, ctx);
+    });
+    this.panelsEl.replaceChildren(...this.panelHandles.map((h) => h.element));
+    const handles = this.panelHandles;
+    this.painted = Promise.all(handles.map((h) => h.ready)).then(() => {
+      if (handles === this.panelHandles) this.panelsEl.dataset.painted = "true";
+    });
+    this.painted.catch((error: unknown) => {
+      this.statusEl.textContent = `convlens: could not draw the heatmaps: ${error instanceof Error ? error.message : String(error)}`;
+    });
+  }
+
+  private panelContext(index: number): PanelContext {
+    return {
+      index,
+      signal: this.lifetime.signal,
+      exactValue: (channel, row, col) => this.askValue({ type: "value", request: this.nextRequest++, panel: index, channel, row, col }),
+      requestFilterPage: (filterStart, channelStart) => {
+        this.statusEl.textContent = "loading filters…";
+        this.send({ type: "filters_page", panel: index, filter_start: Math.max(0, filterStart), channel_start: Math.max(0, channelStart) });
+      },
+    };
+  }
+
+  private askValue(request: Extract<Request, { type: "value" }>): Promise<number | null> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(request.request);
+        resolve(null);
+      }, VALUE_TIMEOUT_MS);
+      this.pending.set(request.request, (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      });
+      this.send(request);
+    });
+  }
+
+  private onCustom(content: unknown): void {
+    const reply = content as Partial<ValueReply> | null;
+    if (reply?.type !== "value" || typeof reply.request !== "number") return;
+    const resolve = this.pending.get(reply.request);
+    if (!resolve) return;
+    this.pending.delete(reply.request);
+    resolve(typeof reply.value === "number" ? reply.value : null);
+  }
+
+  private disposePanels(): void {
+    for (const handle of this.panelHandles) handle.dispose();
+    this.panelHandles = [];
+  }
+}

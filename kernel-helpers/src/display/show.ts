@@ -1,0 +1,133 @@
+// What a notebook cell calls: showFeatureMaps, showFilters, showLayers, explore.
+// Each opens one convlens widget and displays it with a PNG montage and a text line as fallbacks.
+import * as tf from "@tensorflow/tfjs-node";
+import { Widget, display } from "../kernel/widget";
+import type { ChannelStack, FilterStack } from "../types";
+import {
+  DEFAULT_FILTER_PAGE,
+  DisplayController,
+  explorerPanelSource,
+  panelOf,
+  type ExplorerSource,
+  type FilterSource,
+  type PanelSource,
+} from "./controller";
+import { encodeGreyPng, panelMontage, stackImages } from "./montage";
+import { describePanel, type FiltersOptions, type MapsOptions, type PanelState, type ViewState } from "./state";
+
+/** The front end's npm name and version (widgets/package.json); comm_open must name them. */
+export const WIDGET_MODULE = "convlens-widgets";
+export const WIDGET_MODULE_VERSION = "^0.1.0";
+
+/** An input image: PNG bytes, or an [h, w, 3] / [h, w, 1] tensor with values in 0..255. */
+export type ImageInput = Uint8Array | tf.Tensor3D;
+
+export interface ShowOptions {
+  title?: string;
+  /** several panels: one under the other, or one tab each */
+  layout?: ViewState["layout"];
+}
+
+export interface ShowMapsOptions extends ShowOptions, Partial<MapsOptions> {
+  image?: ImageInput | null;
+}
+
+export interface ShowFiltersOptions extends ShowOptions, Partial<FiltersOptions> {
+  /** filters and input channels per page when paging through a FilterSource (default 8 × 8) */
+  pageFilters?: number;
+  pageChannels?: number;
+}
+
+export interface ExploreOptions {
+  title?: string;
+  /** the layer shown first: its index in the model or its name (default: the first conv layer) */
+  layer?: number | string;
+  mode?: ViewState["mode"];
+}
+
+/** A handle on a displayed widget (close() removes it). */
+export class ConvLensWidget {
+  constructor(
+    readonly widget: Widget<ViewState>,
+    readonly controller: DisplayController,
+  ) {}
+  close(): void {
+    this.widget.close();
+  }
+}
+
+/** Feature maps of one layer, or of several layers at once (stacked or in tabs). */
+export async function showFeatureMaps(maps: ChannelStack | ChannelStack[], options: ShowMapsOptions = {}): Promise<ConvLensWidget> {
+  const stacks = Array.isArray(maps) ? maps : [maps];
+  if (stacks.length === 0) throw new Error("convlens: showFeatureMaps needs at least one ChannelStack (from featureMaps(model, image, layers))");
+  const image = options.image ? await imagePng(options.image) : null;
+  const { title, layout, image: _image, ...mapsOptions } = options;
+  const sources: PanelSource[] = stacks.map((stack) => ({ kind: "maps", stack, options: mapsOptions }));
+  return open(sources, sources.map((s) => panelOf(s, image)), { title: title ?? "", layout: layout ?? "stacked" }, null);
+}
+
+/** The seed's several blocks in one call: the same as showFeatureMaps with a list, tabbed by default. */
+export function showLayers(maps: ChannelStack[], options: ShowMapsOptions = {}): Promise<ConvLensWidget> {
+  return showFeatureMaps(maps, { layout: "tabs", ...options });
+}
+
+/**
+ * A filter grid (rows = filters, columns = input channels). Given a FilterSource instead of a
+ * FilterStack, the grid pages through all filters and channels, asking the kernel for each page.
+ */
+export async function showFilters(filters: FilterStack | FilterSource, options: ShowFiltersOptions = {}): Promise<ConvLensWidget> {
+  const { title, layout, pageFilters = DEFAULT_FILTER_PAGE.filters, pageChannels = DEFAULT_FILTER_PAGE.channels, ...filterOptions } = options;
+  const compute = typeof filters === "function" ? filters : null;
+  const stack = compute ? await compute({ filterStart: 0, filters: pageFilters, channelStart: 0, channels: pageChannels }) : (filters as FilterStack);
+  const source: PanelSource = { kind: "filters", stack, compute, pageFilters, pageChannels, options: filterOptions };
+  return open([source], [panelOf(source, null)], { title: title ?? "", layout: layout ?? "stacked" }, null);
+}
+
+/** The layer explorer: a dropdown of conv layers, a filters / feature maps switch and paging, all answered by the kernel. */
+export async function explore(source: ExplorerSource, options: ExploreOptions = {}): Promise<ConvLensWidget> {
+  if (source.layers.length === 0) throw new Error("convlens: explore needs at least one conv layer in source.layers");
+  const wanted = options.layer ?? source.layers[0].index;
+  const layer = source.layers.find((l) => (typeof wanted === "number" ? l.index === wanted : l.name === wanted));
+  if (!layer) {
+    throw new Error(`convlens: explore: no conv layer ${JSON.stringify(wanted)}; the conv layers are ${source.layers.map((l) => `${l.index}: ${l.name}`).join(", ")}`);
+  }
+  const mode = options.mode ?? "maps";
+  const first = await explorerPanelSource(source, layer.index, mode);
+  return open([first], [panelOf(first, source.image ?? null)], { title: options.title ?? "", layout: "stacked", layers: source.layers, layer_index: layer.index, mode }, source);
+}
+
+async function open(sources: PanelSource[], panels: PanelState[], view: Partial<ViewState>, explorer: ExplorerSource | null): Promise<ConvLensWidget> {
+  const state: ViewState = { title: "", layout: "stacked", layers: [], layer_index: -1, mode: "maps", status: "", ...view, panels };
+  const png = await encodeGreyPng(stackImages(panels.map(panelMontage)));
+  const widget = new Widget<ViewState>({
+    modelName: "ConvLensModel",
+    modelModule: WIDGET_MODULE,
+    modelModuleVersion: WIDGET_MODULE_VERSION,
+    viewName: "ConvLensView",
+    viewModule: WIDGET_MODULE,
+    viewModuleVersion: WIDGET_MODULE_VERSION,
+    state,
+  });
+  const controller = new DisplayController(widget, sources, explorer);
+  display(widget, { png, text: textLine(state) });
+  return new ConvLensWidget(widget, controller);
+}
+
+/** The text/plain line: one description per panel. */
+export function textLine(state: ViewState): string {
+  const what = state.panels.map(describePanel).join("; ");
+  return `convlens: ${state.title ? `${state.title}: ` : ""}${what}`;
+}
+
+async function imagePng(image: ImageInput): Promise<Uint8Array> {
+  if (image instanceof Uint8Array) return image;
+  if (image.rank !== 3 || ![1, 3, 4].includes(image.shape[2])) {
+    throw new Error(`convlens: the image must be PNG bytes or an [height, width, 1|3|4] tensor, got shape [${image.shape.join(", ")}]`);
+  }
+  const pixels = tf.tidy(() => image.clipByValue(0, 255).round().toInt() as tf.Tensor3D);
+  try {
+    return await tf.node.encodePng(pixels);
+  } finally {
+    pixels.dispose();
+  }
+}

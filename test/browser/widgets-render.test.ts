@@ -1,0 +1,238 @@
+// The widget's panel renderers in real Chromium with real plotly.js, fed by the kernel side's
+// real state builders through the front end's deserialiser (the comm is left out here; the
+// JupyterLab tests in widgets-lab.test.ts cover the whole path with a kernel).
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { build } from "esbuild";
+import type { Page } from "playwright-core";
+import { filtersPanel, mapsPanel, type PanelState } from "../../kernel-helpers/src/display/state";
+import type { ChannelStack, FilterStack } from "../../kernel-helpers/src/types";
+import { openBrowser, screenshot, type Browser } from "../support/browser";
+import { ROOT } from "../support/jupyterlab";
+
+let browser: Browser;
+let page: Page;
+
+// The renderers bundled with plotly for a blank page, exposed as window.convlensTest.
+const ENTRY = `
+import { renderMapsPanel } from "./widgets/src/maps-panel";
+import { renderFiltersPanel } from "./widgets/src/filters-panel";
+import { panelsFrom } from "./widgets/src/state";
+import { ensureStyles } from "./widgets/src/styles";
+window.convlensTest = { renderMapsPanel, renderFiltersPanel, panelsFrom, ensureStyles };
+`;
+
+before(async () => {
+  const bundle = await build({ stdin: { contents: ENTRY, resolveDir: ROOT, loader: "ts" }, bundle: true, write: false, format: "iife", logLevel: "silent" });
+  browser = await openBrowser();
+  page = browser.page;
+  await page.setContent("<!doctype html><html><body style='margin:8px;background:#fff'></body></html>");
+  // tsx compiles this file with esbuild's keepNames, so functions passed to page.evaluate call __name.
+  await page.addScriptTag({ content: "window.__name = (f) => f;" });
+  await page.addScriptTag({ content: bundle.outputFiles[0].text });
+});
+after(async () => {
+  await browser?.close();
+});
+
+/** Sends panel state the way the wire does: every typed array becomes a DataView over its own bytes. */
+function toWire(panel: PanelState): unknown {
+  const walk = (v: unknown): unknown => {
+    if (ArrayBuffer.isView(v)) return { __bytes: Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString("base64") };
+    if (Array.isArray(v)) return v.map(walk);
+    if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
+    return v;
+  };
+  return walk(panel);
+}
+
+interface Mounted {
+  heatmaps: number;
+  paintMs: number;
+}
+
+/** What a kernel would answer for one channel: its exact plane. */
+interface Answers {
+  channel: number;
+  width: number;
+  values: number[];
+}
+
+/** Mounts one panel in a fresh host; exactValue answers from `answers` (else null, like no kernel). */
+async function mount(panel: PanelState, answers: Answers | null = null): Promise<Mounted> {
+  return page.evaluate(
+    async ({ wire, answers }) => {
+      const revive = (v: unknown): unknown => {
+        if (v && typeof v === "object" && "__bytes" in v) {
+          const bytes = Uint8Array.from(atob((v as { __bytes: string }).__bytes), (c) => c.charCodeAt(0));
+          return new DataView(bytes.buffer);
+        }
+        if (Array.isArray(v)) return v.map(revive);
+        if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, revive(x)]));
+        return v;
+      };
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      const t = (window as any).convlensTest;
+      (window as any).__current?.dispose();
+      document.body.replaceChildren();
+      t.ensureStyles();
+      const [panel] = t.panelsFrom([revive(wire)]);
+      const controller = new AbortController();
+      const ctx = {
+        index: 0,
+        signal: controller.signal,
+        exactValue: async (c: number, r: number, x: number) => (answers && c === answers.channel ? answers.values[r * answers.width + x] : null),
+        requestFilterPage: (f: number, c: number) => ((window as any).__pageRequest = [f, c]),
+      };
+      const handle = panel.kind === "maps" ? t.renderMapsPanel(panel, ctx) : t.renderFiltersPanel(panel, ctx);
+      document.body.append(handle.element);
+      const started = performance.now();
+      await handle.ready;
+      const paintMs = Math.round(performance.now() - started);
+      (window as any).__current = { dispose: () => (handle.dispose(), controller.abort()) };
+      return { heatmaps: Number(document.querySelector<HTMLElement>(".convlens-grid")!.dataset.heatmaps), paintMs };
+    },
+    { wire: toWire(panel), answers },
+  );
+}
+
+/** Moves the mouse over (row, col) of the grid's tile number `tile`, using Plotly's own axes. */
+async function hover(tile: number, row: number, col: number): Promise<void> {
+  const { x, y } = await page.evaluate(
+    ({ tile, row, col }) => {
+      const gd = document.querySelector(".convlens-grid") as HTMLElement & { _fullLayout: Record<string, any> };
+      const n = tile === 0 ? "" : String(tile + 1);
+      const xa = gd._fullLayout[`xaxis${n}`];
+      const ya = gd._fullLayout[`yaxis${n}`];
+      const box = gd.getBoundingClientRect();
+      return { x: box.left + xa._offset + xa.l2p(col), y: box.top + ya._offset + ya.l2p(row) };
+    },
+    { tile, row, col },
+  );
+  // One jump, no intermediate moves: Plotly throttles hover events, and a late one would win.
+  await page.mouse.move(x, y);
+}
+
+async function readout(): Promise<Record<string, string>> {
+  return page.evaluate(() => {
+    const r = document.querySelector<HTMLElement>(".convlens-readout")!;
+    return { text: r.textContent ?? "", ...r.dataset } as Record<string, string>;
+  });
+}
+
+function stack(name: string, channels: number, height: number, width: number): ChannelStack {
+  const data = new Float32Array(channels * height * width);
+  for (let i = 0; i < data.length; i++) data[i] = Math.fround(Math.sin(i * 0.001) * ((i % 97) / 13) + (i % 5) * 0.01);
+  let min = Infinity;
+  let max = -Infinity;
+  for (const v of data) [min, max] = [Math.min(min, v), Math.max(max, v)];
+  return { layer: { name, index: 1 }, channels, height, width, data, min, max };
+}
+
+// A 224-row map drawn 88 px high has ~2.5 rows per screen pixel, so a hover lands near, not on, a
+// chosen pixel: the tests read the (channel, row, col) the readout reports and check the value there.
+test("64 feature maps of 224×224 render as 64 heatmaps; hover shows the kernel's exact value at the channel/row/col under the mouse", async (t) => {
+  const maps = stack("block1_conv1", 64, 224, 224);
+  const c = 37;
+  const plane = Array.from(maps.data.subarray(c * 224 * 224, (c + 1) * 224 * 224));
+  const mounted = await mount(mapsPanel(maps, null), { channel: c, width: 224, values: plane });
+  t.diagnostic(`64 heatmaps of 224×224 painted in ${mounted.paintMs} ms`);
+  assert.equal(mounted.heatmaps, 64);
+  const traces = await page.evaluate(() => (document.querySelector(".convlens-grid") as unknown as { data: { type: string }[] }).data.map((d) => d.type));
+  assert.deepEqual(traces, Array(64).fill("heatmap"));
+  await hover(c, 100, 50);
+  await page.waitForFunction(() => {
+    const r = document.querySelector<HTMLElement>(".convlens-readout")?.dataset;
+    return r?.exact === "true" && Math.abs(Number(r.row) - 100) <= 3 && Math.abs(Number(r.col) - 50) <= 3;
+  });
+  const shown = await readout();
+  const [row, col] = [Number(shown.row), Number(shown.col)];
+  assert.equal(shown.channel, String(c));
+  assert.ok(Math.abs(row - 100) <= 3 && Math.abs(col - 50) <= 3, `hover landed at (${row}, ${col})`);
+  const value = maps.data[(c * 224 + row) * 224 + col];
+  assert.equal(Math.fround(Number(shown.value)), value);
+  assert.match(shown.text, new RegExp(`^channel ${c}, row ${row}, col ${col}: -?\\d`));
+  assert.equal(Math.fround(Number(shown.text.split(": ")[1])), value, "the printed number reads back as the same float32");
+  await screenshot(page, "widgets-feature-maps-64");
+});
+
+test("without a kernel the hover keeps the uint8 approximation, within half a quantisation step", async () => {
+  const maps = stack("block1_conv1", 64, 224, 224);
+  const panel = mapsPanel(maps, null);
+  await mount(panel);
+  await hover(5, 7, 9);
+  await page.waitForFunction(() => document.querySelector<HTMLElement>(".convlens-readout")?.dataset.channel === "5");
+  const shown = await readout();
+  assert.equal(shown.exact, "false");
+  assert.match(shown.text, /^channel 5, row \d+, col \d+: ≈ /);
+  const error = Math.abs(Number(shown.value) - maps.data[(5 * 224 + Number(shown.row)) * 224 + Number(shown.col)]);
+  assert.ok(error <= panel.planes.scale[5] / 2 + 1e-6, `approximation off by ${error}`);
+});
+
+test("paging a 256-channel layer reaches channel 255; sorting by mean puts the highest mean first", async () => {
+  const maps = stack("block3_conv3", 256, 56, 56);
+  const panel = mapsPanel(maps, null);
+  await mount(panel);
+  for (let i = 0; i < 3; i++) {
+    await page.locator("button[title='next page']").click();
+    await page.waitForFunction(() => document.querySelector<HTMLElement>(".convlens-grid")?.dataset.heatmaps !== "0");
+  }
+  await page.waitForFunction(() => document.querySelector(".convlens-page-label")?.textContent?.includes("page 4 of 4"));
+  const channels = await page.evaluate(() => document.querySelector<HTMLElement>(".convlens-grid")!.dataset.channels!.split(",").map(Number));
+  assert.equal(channels.length, 64);
+  assert.equal(channels.at(-1), 255);
+  const titles = await page.evaluate(() => Array.from(document.querySelectorAll(".convlens-grid .annotation-text")).map((t) => t.textContent));
+  assert.ok(titles.includes("255"), "channel 255 is titled on the last page");
+  assert.ok(await page.locator("button[title='next page']").isDisabled());
+  await screenshot(page, "widgets-feature-maps-last-page");
+
+  await page.selectOption(".convlens-sort", "mean");
+  await page.waitForFunction(() => document.querySelector(".convlens-page-label")?.textContent?.includes("page 1 of 4"));
+  await page.waitForFunction(() => document.querySelector<HTMLElement>(".convlens-grid")?.dataset.heatmaps === "64");
+  const sorted = await page.evaluate(() => document.querySelector<HTMLElement>(".convlens-grid")!.dataset.channels!.split(",").map(Number));
+  const best = Array.from(panel.means.keys()).sort((a, b) => panel.means[b] - panel.means[a] || a - b);
+  assert.deepEqual(sorted, best.slice(0, 64));
+});
+
+test("the seed's 6 filters × 3 channels are 18 heatmaps whose values are the normalised weights", async () => {
+  const weights = Float32Array.from({ length: 6 * 3 * 9 }, (_, i) => Math.fround(((i * 53) % 89) / 88));
+  const filters: FilterStack = {
+    layer: { name: "block1_conv1", index: 1 }, kernelHeight: 3, kernelWidth: 3, filterStart: 0, filters: 6, channelStart: 0, inChannels: 3,
+    totalFilters: 64, totalInChannels: 3, normalisation: "minmax", data: weights, rawMin: -0.67, rawMax: 0.61,
+  };
+  const mounted = await mount(filtersPanel(filters));
+  assert.equal(mounted.heatmaps, 18);
+  const z = await page.evaluate(() => (document.querySelector(".convlens-grid") as unknown as { data: { z: ArrayLike<number>[] }[] }).data.map((d) => Array.from(d.z, (row) => Array.from(row))));
+  assert.equal(z.length, 18);
+  z.forEach((plane, p) => plane.forEach((row, y) => row.forEach((v, x) => assert.equal(v, weights[(p * 3 + y) * 3 + x], `filter ${Math.floor(p / 3)} channel ${p % 3} (${y}, ${x})`))));
+  await screenshot(page, "widgets-filters-6x3");
+
+  await page.locator("button[title='next filters']").click();
+  assert.deepEqual(await page.evaluate(() => (window as any).__pageRequest), [6, 0], "next filters asks the kernel for the page after filter 5");
+
+  await page.locator(".convlens-rgb").check();
+  await page.waitForFunction(() => document.querySelector<HTMLElement>(".convlens-grid")?.dataset.heatmaps === "6");
+  const types = await page.evaluate(() => (document.querySelector(".convlens-grid") as unknown as { data: { type: string }[] }).data.map((d) => d.type));
+  assert.deepEqual(types, Array(6).fill("image"));
+  await screenshot(page, "widgets-filters-rgb");
+});
+
+test("a layer name that is HTML is shown as text and never runs", async () => {
+  const evil = "<img src=x onerror=window.__pwned=1>";
+  await mount(mapsPanel({ ...stack(evil, 4, 8, 8), layer: { name: evil, index: 3 } }, null));
+  assert.equal(await page.locator(".convlens-layer-name").textContent(), `3: ${evil}`);
+  assert.equal(await page.locator(".convlens-panel img[src='x']").count(), 0);
+  await page.waitForTimeout(200); // give a would-be onerror its chance to fire
+  assert.equal(await page.evaluate(() => (window as any).__pwned), undefined);
+  await screenshot(page, "widgets-html-layer-name");
+});
+
+test("dispose purges the Plotly figure", async () => {
+  await mount(mapsPanel(stack("c", 4, 8, 8), null));
+  const left = await page.evaluate(() => {
+    (window as any).__current.dispose();
+    const gd = document.querySelector(".convlens-grid") as unknown as { data?: unknown; _fullLayout?: unknown };
+    return { data: gd.data === undefined, layout: gd._fullLayout === undefined };
+  });
+  assert.deepEqual(left, { data: true, layout: true });
+});

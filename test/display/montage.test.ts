@@ -1,0 +1,56 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs-node";
+import { encodeGreyPng, montage, panelMontage, stackImages, tileSize } from "../../kernel-helpers/src/display/montage";
+import { filtersPanel, mapsPanel } from "../../kernel-helpers/src/display/state";
+
+test("tiles are laid out in rows with white gaps, enlarged by whole factors", () => {
+  // two 1×2 tiles, each enlarged ×2, one row of 2 columns, gap 1
+  const tiles = Uint8Array.from([10, 20, 30, 40]);
+  const image = montage(tiles, 2, 1, 2, { columns: 2, tileHeight: 2, tileWidth: 4, gap: 1 });
+  assert.equal(image.width, 2 * 4 + 3);
+  assert.equal(image.height, 2 + 2);
+  const row = (y: number) => Array.from(image.pixels.subarray(y * image.width, (y + 1) * image.width));
+  assert.deepEqual(row(0), Array(11).fill(255));
+  assert.deepEqual(row(1), [255, 10, 10, 20, 20, 255, 30, 30, 40, 40, 255]);
+  assert.deepEqual(row(2), row(1));
+  assert.deepEqual(row(3), Array(11).fill(255));
+});
+
+test("tile sizes: 3×3 kernels grow to about 64 px, 224 px maps shrink", () => {
+  assert.deepEqual(tileSize(3, 3), { tileHeight: 63, tileWidth: 63 });
+  assert.deepEqual(tileSize(224, 224), { tileHeight: 56, tileWidth: 56 });
+  assert.deepEqual(tileSize(14, 14), { tileHeight: 56, tileWidth: 56 });
+});
+
+test("the PNG montage of a feature-map panel decodes to the laid-out page", async () => {
+  const channels = 70; // more than a page: only the first 64 are drawn
+  const data = Float32Array.from({ length: channels * 4 * 4 }, (_, i) => i % 16);
+  const panel = mapsPanel({ layer: { name: "c", index: 0 }, channels, height: 4, width: 4, data, min: 0, max: 15 }, null);
+  const grey = panelMontage(panel);
+  assert.equal(grey.width, 8 * 64 + 9 * 2);
+  assert.equal(grey.height, 8 * 64 + 9 * 2);
+  const before = tf.memory().numTensors;
+  const png = await encodeGreyPng(grey);
+  assert.equal(tf.memory().numTensors, before, "no tensor leaks from encoding");
+  assert.deepEqual(Array.from(png.subarray(0, 4)), [0x89, 0x50, 0x4e, 0x47]);
+  const decoded = tf.node.decodePng(png, 1);
+  assert.deepEqual(decoded.shape, [grey.height, grey.width, 1]);
+  assert.deepEqual(Buffer.from(decoded.dataSync()), Buffer.from(grey.pixels));
+  decoded.dispose();
+});
+
+test("filter montages share one grey range across the grid; images stack vertically", () => {
+  const data = Float32Array.from({ length: 2 * 1 * 9 }, (_, i) => (i < 9 ? 0 : 1));
+  const panel = filtersPanel({
+    layer: { name: "c", index: 0 }, kernelHeight: 3, kernelWidth: 3, filterStart: 0, filters: 2, channelStart: 0, inChannels: 1,
+    totalFilters: 2, totalInChannels: 1, normalisation: "minmax", data, rawMin: 0, rawMax: 1,
+  });
+  const grey = panelMontage(panel);
+  // filter 0 is all 0 → black, filter 1 all 1 → white (per-plane scaling would make both black)
+  assert.equal(grey.pixels[2 * grey.width + 2], 0);
+  assert.equal(grey.pixels[(2 + 63 + 2) * grey.width + 2], 255);
+  const both = stackImages([grey, { height: 1, width: 3, pixels: Uint8Array.from([1, 2, 3]) }], 4);
+  assert.equal(both.height, grey.height + 4 + 1);
+  assert.deepEqual(Array.from(both.pixels.subarray((grey.height + 4) * both.width, (grey.height + 4) * both.width + 4)), [1, 2, 3, 255]);
+});

@@ -1,0 +1,165 @@
+// Feature-map grid: one heatmap per channel, a page at a time, with colour-scale, range and
+// sort choices, an exact-value readout on hover and a channel enlarged on click.
+import { COLOUR_SCALE_LABELS } from "./colours";
+import { button, el, pngUrl, select } from "./dom";
+import { renderGrid, renderLarge, type RenderedGrid, type Tile } from "./heatmap-grid";
+import type { PanelContext, PanelHandle } from "./panel";
+import { formatFloat32, planeRange, planeRows, type ColourScale, type MapsPanel, type ScaleMode, type SortOrder } from "./state";
+
+/** Channel order for a page: by index, or by mean activation, highest first. */
+export function channelOrder(panel: MapsPanel, sort: SortOrder): number[] {
+  const order = Array.from({ length: panel.planes.count }, (_, c) => c);
+  if (sort === "mean") order.sort((a, b) => panel.means[b] - panel.means[a] || a - b);
+  return order;
+}
+
+/** The colour range of a channel: its own, or one shared by the whole layer. */
+export function colourRange(panel: MapsPanel, channel: number, mode: ScaleMode): [number, number] {
+  if (mode === "channel") return planeRange(panel.planes, channel);
+  let min = Infinity;
+  let max = -Infinity;
+  for (let c = 0; c < panel.planes.count; c++) {
+    const [lo, hi] = planeRange(panel.planes, c);
+    if (lo < min) min = lo;
+    if (hi > max) max = hi;
+  }
+  return [min, max];
+}
+
+export function renderMapsPanel(panel: MapsPanel, ctx: PanelContext): PanelHandle {
+  const { signal } = ctx;
+  const planes = panel.planes;
+  const ui = { page: 0, colour: panel.colour_scale, scale: panel.scale_mode, sort: panel.sort };
+  const pages = Math.max(1, Math.ceil(planes.count / panel.page_size));
+  const tileSize = planes.width >= 24 ? 88 : 64;
+  const valueFormat = planes.exact ? "" : ".4g";
+
+  const root = el("div", "convlens-panel convlens-maps");
+  const header = el("div", "convlens-panel-header");
+  header.append(
+    el("span", "convlens-layer-name", `${panel.layer.index}: ${panel.layer.name}`),
+    el("span", "convlens-shape", ` feature maps · ${planes.count} channels · ${planes.height}×${planes.width}`),
+  );
+  const pageLabel = el("span", "convlens-page-label");
+  const controls = el("div", "convlens-controls");
+  const prev = button("◀", "previous page", () => void showPage(ui.page - 1), signal);
+  const next = button("▶", "next page", () => void showPage(ui.page + 1), signal);
+  controls.append(
+    prev,
+    pageLabel,
+    next,
+    select<ColourScale>("convlens-colour", [["grey", COLOUR_SCALE_LABELS.grey], ["viridis", COLOUR_SCALE_LABELS.viridis]], ui.colour, (v) => {
+      ui.colour = v;
+      void draw();
+    }, signal),
+    select<ScaleMode>("convlens-scale", [["channel", "range per channel"], ["shared", "range shared by the layer"]], ui.scale, (v) => {
+      ui.scale = v;
+      void draw();
+    }, signal),
+    select<SortOrder>("convlens-sort", [["index", "channel order"], ["mean", "sort by mean activation"]], ui.sort, (v) => {
+      ui.sort = v;
+      ui.page = 0;
+      void draw();
+    }, signal),
+  );
+  const body = el("div", "convlens-body");
+  const gridHost = el("div", "convlens-grid");
+  const side = el("div", "convlens-side");
+  const readout = el("div", "convlens-readout", "hover a heatmap for its value; click to enlarge");
+  const largeTitle = el("div", "convlens-large-title");
+  const largeHost = el("div", "convlens-large");
+  let imageUrl: string | null = null;
+  if (panel.image && panel.image.length > 0) {
+    imageUrl = pngUrl(panel.image);
+    const img = el("img", "convlens-input-image");
+    img.src = imageUrl;
+    img.alt = "input image";
+    side.append(el("div", "convlens-side-title", "input image"), img);
+  }
+  side.append(readout, largeTitle, largeHost);
+  body.append(gridHost, side);
+  root.append(header, controls, body);
+
+  let grid: RenderedGrid | null = null;
+  let disposeLarge: (() => void) | null = null;
+  let pageChannels: number[] = [];
+  let hoverToken = 0;
+  let disposed = false;
+
+  const tileOf = (channel: number): Tile => {
+    const [zmin, zmax] = colourRange(panel, channel, ui.scale);
+    return { title: String(channel), z: planeRows(planes, channel), zmin, zmax: zmax > zmin ? zmax : zmin + 1e-6, hoverName: `channel ${channel}` };
+  };
+
+  async function onHover(tile: number, row: number, col: number): Promise<void> {
+    const channel = pageChannels[tile];
+    if (channel === undefined) return;
+    const token = ++hoverToken;
+    const where = `channel ${channel}, row ${row}, col ${col}`;
+    const local = planes.exact ? planes.exact[(channel * planes.height + row) * planes.width + col] : null;
+    readout.dataset.channel = String(channel);
+    readout.dataset.row = String(row);
+    readout.dataset.col = String(col);
+    if (local !== null) {
+      show(where, local, true);
+      return;
+    }
+    const size = planes.height * planes.width;
+    const approx = planes.offset[channel] + planes.scale[channel] * planes.codes[channel * size + row * planes.width + col];
+    show(where, approx, false);
+    const exact = await ctx.exactValue(channel, row, col);
+    if (exact !== null && token === hoverToken && !disposed) show(where, exact, true);
+  }
+
+  function show(where: string, value: number, exact: boolean): void {
+    readout.textContent = `${where}: ${exact ? "" : "≈ "}${formatFloat32(value)}`;
+    readout.dataset.value = String(value);
+    readout.dataset.exact = String(exact);
+  }
+
+  async function enlarge(tile: number): Promise<void> {
+    const channel = pageChannels[tile];
+    if (channel === undefined) return;
+    disposeLarge?.();
+    largeTitle.textContent = `channel ${channel}`;
+    disposeLarge = await renderLarge(largeHost, tileOf(channel), ui.colour, 300, valueFormat);
+  }
+
+  async function draw(): Promise<void> {
+    const order = channelOrder(panel, ui.sort);
+    pageChannels = order.slice(ui.page * panel.page_size, (ui.page + 1) * panel.page_size);
+    const first = ui.page * panel.page_size;
+    pageLabel.textContent = ` page ${ui.page + 1} of ${pages} (channels ${first}–${first + pageChannels.length - 1} of ${planes.count}) `;
+    prev.disabled = ui.page === 0;
+    next.disabled = ui.page >= pages - 1;
+    grid?.dispose();
+    gridHost.dataset.heatmaps = "0";
+    gridHost.dataset.channels = pageChannels.join(",");
+    grid = await renderGrid(gridHost, {
+      tiles: pageChannels.map(tileOf),
+      columns: panel.columns,
+      tileSize,
+      colourScale: ui.colour,
+      valueFormat,
+      onHover: (t, r, c) => void onHover(t, r, c),
+      onClick: (t) => void enlarge(t),
+    });
+    if (!disposed) gridHost.dataset.heatmaps = String(pageChannels.length);
+  }
+
+  async function showPage(page: number): Promise<void> {
+    ui.page = Math.min(Math.max(0, page), pages - 1);
+    await draw();
+  }
+
+  return {
+    element: root,
+    ready: draw(),
+    dispose: () => {
+      disposed = true;
+      grid?.dispose();
+      disposeLarge?.();
+      if (imageUrl) URL.revokeObjectURL(imageUrl);
+    },
+  };
+}

@@ -1,0 +1,19 @@
+// What a panel renderer gets from its widget view, and what it gives back.
+
+export interface PanelContext {
+  /** which panel of the widget this is (the kernel's index for requests) */
+  index: number;
+  /** the exact value from the kernel, or null when no kernel answers (saved widget state) */
+  exactValue(channel: number, row: number, col: number): Promise<number | null>;
+  /** asks the kernel for another page of filters; new panels arrive as a state update */
+  requestFilterPage(filterStart: number, channelStart: number): void;
+  /** aborted when the view goes: every DOM listener is registered with it */
+  signal: AbortSignal;
+}
+
+export interface PanelHandle {
+  element: HTMLElement;
+  /** resolves once the first grid is painted */
+  ready: Promise<void>;
+  dispose(): void;
+}

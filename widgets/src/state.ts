@@ -1,0 +1,151 @@
+// The widget's wire state as the front end sees it (typed arrays already deserialised).
+// Mirrors kernel-helpers/src/display/state.ts; change both together.
+
+export interface LayerRef {
+  name: string;
+  index: number;
+}
+
+export interface Planes {
+  count: number;
+  height: number;
+  width: number;
+  /** count × height × width uint8 codes */
+  codes: Uint8Array;
+  /** per plane: value ≈ offset + scale × code */
+  scale: Float32Array;
+  offset: Float32Array;
+  /** exact values when the kernel sent them (small planes), else null */
+  exact: Float32Array | null;
+}
+
+export type ColourScale = "grey" | "viridis" | "diverging";
+export type ScaleMode = "channel" | "shared";
+export type SortOrder = "index" | "mean";
+
+export interface MapsPanel {
+  kind: "maps";
+  layer: LayerRef;
+  planes: Planes;
+  means: Float32Array;
+  image: Uint8Array | null;
+  page_size: number;
+  columns: number;
+  colour_scale: ColourScale;
+  scale_mode: ScaleMode;
+  sort: SortOrder;
+}
+
+export interface FiltersPanel {
+  kind: "filters";
+  layer: LayerRef;
+  planes: Planes;
+  filter_start: number;
+  filters: number;
+  channel_start: number;
+  in_channels: number;
+  total_filters: number;
+  total_in_channels: number;
+  normalisation: "minmax" | "symmetric" | "raw";
+  raw_min: number;
+  raw_max: number;
+  rgb: boolean;
+  colour_scale: ColourScale;
+}
+
+export type Panel = MapsPanel | FiltersPanel;
+
+/** Custom messages to the kernel. */
+export type Request =
+  | { type: "value"; request: number; panel: number; channel: number; row: number; col: number }
+  | { type: "filters_page"; panel: number; filter_start: number; channel_start: number };
+
+export interface ValueReply {
+  type: "value";
+  request: number;
+  panel: number;
+  channel: number;
+  row: number;
+  col: number;
+  value: number | null;
+}
+
+/** Binary state arrives as DataView (from the kernel or from saved widget state); view it with the right type. */
+export function asUint8(v: unknown): Uint8Array | null {
+  if (v instanceof Uint8Array) return v;
+  if (ArrayBuffer.isView(v)) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+  if (v instanceof ArrayBuffer) return new Uint8Array(v);
+  return null;
+}
+
+export function asFloat32(v: unknown): Float32Array | null {
+  if (v instanceof Float32Array) return v;
+  const bytes = asUint8(v);
+  if (!bytes) return null;
+  // A Float32Array view needs a 4-byte aligned offset; copy when the buffer does not give one.
+  const aligned = bytes.byteOffset % 4 === 0 ? bytes : bytes.slice();
+  return new Float32Array(aligned.buffer, aligned.byteOffset, Math.floor(aligned.byteLength / 4));
+}
+
+function planesFrom(raw: Record<string, unknown>): Planes {
+  return {
+    count: Number(raw.count),
+    height: Number(raw.height),
+    width: Number(raw.width),
+    codes: asUint8(raw.codes) ?? new Uint8Array(0),
+    scale: asFloat32(raw.scale) ?? new Float32Array(0),
+    offset: asFloat32(raw.offset) ?? new Float32Array(0),
+    exact: asFloat32(raw.exact),
+  };
+}
+
+/** Deserialiser of the `panels` key: typed arrays where the kernel sent buffers. */
+export function panelsFrom(raw: unknown): Panel[] {
+  if (!Array.isArray(raw)) return [];
+  return raw.map((p: Record<string, unknown>) => {
+    const planes = planesFrom((p.planes ?? {}) as Record<string, unknown>);
+    if (p.kind === "maps") {
+      return { ...(p as unknown as MapsPanel), planes, means: asFloat32(p.means) ?? new Float32Array(planes.count), image: asUint8(p.image) };
+    }
+    return { ...(p as unknown as FiltersPanel), planes };
+  });
+}
+
+/** Per plane minimum and maximum, from the quantisation's offset and scale. */
+export function planeRange(planes: Planes, plane: number): [number, number] {
+  const min = planes.offset[plane];
+  return [min, min + 255 * planes.scale[plane]];
+}
+
+/** One plane as rows of floats, for a Plotly heatmap's z: exact values if present, else the codes mapped back. */
+export function planeRows(planes: Planes, plane: number): Float32Array[] {
+  const { height, width } = planes;
+  const size = height * width;
+  let values: Float32Array;
+  if (planes.exact) {
+    values = planes.exact.subarray(plane * size, (plane + 1) * size);
+  } else {
+    values = new Float32Array(size);
+    const offset = planes.offset[plane];
+    const scale = planes.scale[plane];
+    const codes = planes.codes.subarray(plane * size, (plane + 1) * size);
+    for (let i = 0; i < size; i++) values[i] = offset + scale * codes[i];
+  }
+  const rows: Float32Array[] = [];
+  for (let y = 0; y < height; y++) rows.push(values.subarray(y * width, (y + 1) * width));
+  return rows;
+}
+
+/**
+ * The shortest decimal that reads back as the same float32: what "exact value" means for
+ * a float32 (a double's 17 digits would show noise the kernel does not have).
+ */
+export function formatFloat32(value: number): string {
+  const f = Math.fround(value);
+  if (!Number.isFinite(f)) return String(f);
+  for (let digits = 1; digits <= 9; digits++) {
+    const text = f.toPrecision(digits);
+    if (Math.fround(Number(text)) === f) return String(Number(text));
+  }
+  return String(f);
+}

@@ -1,0 +1,27 @@
+// The widget's CSS, added once to the page (a string here keeps the build free of CSS loaders).
+const CSS = `
+.convlens-view { font-family: var(--jp-ui-font-family, sans-serif); font-size: 12px; color: var(--jp-ui-font-color1, #222); }
+.convlens-title { font-weight: 600; font-size: 13px; margin: 2px 0 4px; }
+.convlens-status { color: var(--jp-warn-color0, #b35900); min-height: 1em; margin: 2px 0; white-space: pre-wrap; }
+.convlens-explorer, .convlens-controls, .convlens-tabs { display: flex; flex-wrap: wrap; gap: 6px; align-items: center; margin: 4px 0; }
+.convlens-tab[aria-selected="true"] { font-weight: 600; border-bottom: 2px solid var(--jp-brand-color1, #1976d2); }
+.convlens-panel { margin: 6px 0 14px; }
+.convlens-panel-header { margin: 2px 0; }
+.convlens-layer-name { font-weight: 600; }
+.convlens-body { display: flex; gap: 12px; align-items: flex-start; }
+.convlens-side { display: flex; flex-direction: column; gap: 6px; min-width: 240px; }
+.convlens-input-image { max-width: 224px; image-rendering: auto; border: 1px solid #ccc; }
+.convlens-readout { font-family: var(--jp-code-font-family, monospace); min-height: 2.4em; }
+.convlens-large-title { font-weight: 600; }
+`;
+
+let added = false;
+
+export function ensureStyles(): void {
+  if (added || typeof document === "undefined") return;
+  const style = document.createElement("style");
+  style.dataset.convlens = "styles";
+  style.textContent = CSS;
+  document.head.append(style);
+  added = true;
+}
