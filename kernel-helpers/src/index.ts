@@ -1,3 +1,4 @@
 // The convlens API for notebook cells: `import * as convlens from "convlens"`.
 export const version = "0.1.0";
+export * from "./display";
 export * from "./compute";
