@@ -2,4 +2,5 @@
 export { showFeatureMaps, showFilters, showLayers, explore, ConvLensWidget, textLine } from "./show";
 export type { ShowMapsOptions, ShowFiltersOptions, ExploreOptions, ImageInput } from "./show";
 export type { ExplorerSource, FilterSource, FilterPage } from "./controller";
+export { filterPages, modelExplorerSource } from "./model-source";
 export { quantisePlanes } from "./quantise";

@@ -3,6 +3,9 @@
 import * as tf from "@tensorflow/tfjs-node";
 import { Widget, display } from "../kernel/widget";
 import type { ChannelStack, FilterStack } from "../types";
+import { isLoadedImage, type LoadedImage } from "../compute/images";
+import type { ImageLike } from "../compute/featureMaps";
+import { loadedImagePng, modelExplorerSource } from "./model-source";
 import {
   DEFAULT_FILTER_PAGE,
   DisplayController,
@@ -19,8 +22,8 @@ import { describePanel, type FiltersOptions, type MapsOptions, type PanelState, 
 export const WIDGET_MODULE = "convlens-widgets";
 export const WIDGET_MODULE_VERSION = "^0.1.0";
 
-/** An input image: PNG bytes, or an [h, w, 3] / [h, w, 1] tensor with values in 0..255. */
-export type ImageInput = Uint8Array | tf.Tensor3D;
+/** An input image: a loadImage() result, PNG bytes, or an [h, w, 1|3|4] tensor with values in 0..255. */
+export type ImageInput = LoadedImage | Uint8Array | tf.Tensor3D;
 
 export interface ShowOptions {
   title?: string;
@@ -40,6 +43,8 @@ export interface ShowFiltersOptions extends ShowOptions, Partial<FiltersOptions>
 
 export interface ExploreOptions {
   title?: string;
+  /** filter normalisation when the explorer is given a model (default "minmax", like the seed) */
+  normalise?: "minmax" | "symmetric" | "raw";
   /** the layer shown first: its index in the model or its name (default: the first conv layer) */
   layer?: number | string;
   mode?: ViewState["mode"];
@@ -83,8 +88,24 @@ export async function showFilters(filters: FilterStack | FilterSource, options: 
   return open([source], [panelOf(source, null)], { title: title ?? "", layout: layout ?? "stacked" }, null);
 }
 
-/** The layer explorer: a dropdown of conv layers, a filters / feature maps switch and paging, all answered by the kernel. */
-export async function explore(source: ExplorerSource, options: ExploreOptions = {}): Promise<ConvLensWidget> {
+/**
+ * The layer explorer: a dropdown of conv layers, a filters / feature maps switch and paging, all
+ * answered by the kernel. `explore(model, image)`, or `explore(source)` with any ExplorerSource.
+ */
+export async function explore(model: tf.LayersModel, image: ImageLike, options?: ExploreOptions): Promise<ConvLensWidget>;
+export async function explore(source: ExplorerSource, options?: ExploreOptions): Promise<ConvLensWidget>;
+export async function explore(first: tf.LayersModel | ExplorerSource, second?: ImageLike | ExploreOptions, third?: ExploreOptions): Promise<ConvLensWidget> {
+  const isSource = (v: unknown): v is ExplorerSource => typeof v === "object" && v !== null && "computeMaps" in v && "layers" in v && Array.isArray((v as ExplorerSource).layers);
+  let source: ExplorerSource;
+  let options: ExploreOptions;
+  if (isSource(first)) {
+    source = first;
+    options = (second as ExploreOptions | undefined) ?? {};
+  } else {
+    if (second === undefined || second === null) throw new Error("convlens: explore(model, image) needs an image (path, URL, Buffer, loadImage() result or tensor)");
+    options = third ?? {};
+    source = await modelExplorerSource(first, second as ImageLike, options.normalise);
+  }
   if (source.layers.length === 0) throw new Error("convlens: explore needs at least one conv layer in source.layers");
   const wanted = options.layer ?? source.layers[0].index;
   const layer = source.layers.find((l) => (typeof wanted === "number" ? l.index === wanted : l.name === wanted));
@@ -92,8 +113,8 @@ export async function explore(source: ExplorerSource, options: ExploreOptions = 
     throw new Error(`convlens: explore: no conv layer ${JSON.stringify(wanted)}; the conv layers are ${source.layers.map((l) => `${l.index}: ${l.name}`).join(", ")}`);
   }
   const mode = options.mode ?? "maps";
-  const first = await explorerPanelSource(source, layer.index, mode);
-  return open([first], [panelOf(first, source.image ?? null)], { title: options.title ?? "", layout: "stacked", layers: source.layers, layer_index: layer.index, mode }, source);
+  const shown = await explorerPanelSource(source, layer.index, mode);
+  return open([shown], [panelOf(shown, source.image ?? null)], { title: options.title ?? "", layout: "stacked", layers: source.layers, layer_index: layer.index, mode }, source);
 }
 
 async function open(sources: PanelSource[], panels: PanelState[], view: Partial<ViewState>, explorer: ExplorerSource | null): Promise<ConvLensWidget> {
@@ -120,6 +141,7 @@ export function textLine(state: ViewState): string {
 }
 
 async function imagePng(image: ImageInput): Promise<Uint8Array> {
+  if (isLoadedImage(image)) return loadedImagePng(image);
   if (image instanceof Uint8Array) return image;
   if (image.rank !== 3 || ![1, 3, 4].includes(image.shape[2])) {
     throw new Error(`convlens: the image must be PNG bytes or an [height, width, 1|3|4] tensor, got shape [${image.shape.join(", ")}]`);
