@@ -120,7 +120,7 @@ test("block1_conv1: 64 heatmaps; the hover value equals the kernel's value at th
     await readout.elementHandle(),
     { timeout: 30_000 },
   );
-  const shown = await readout.evaluate((el) => ({ ...(el as HTMLElement).dataset, text: el.textContent ?? "" }));
+  const shown = await readout.evaluate((el) => ({ ...(el as HTMLElement).dataset, text: el.textContent ?? "" }) as Record<string, string>);
   assert.equal(shown.channel, String(TARGET.channel));
   const dr = Number(shown.row) - TARGET.row;
   const dc = Number(shown.col) - TARGET.col;
