@@ -10,7 +10,6 @@ import { filtersPanel, type FiltersPanelState, type MapsPanelState, type ViewSta
 import { filters, featureMapsSync } from "../../kernel-helpers/src/compute";
 
 function smallCnn(): tf.LayersModel {
-  tf.util.seedrandom?.("convlens");
   const input = tf.input({ shape: [16, 16, 3] });
   const c1 = tf.layers.conv2d({ filters: 12, kernelSize: 3, padding: "same", activation: "relu", name: "block1_conv1" }).apply(input) as tf.SymbolicTensor;
   const p1 = tf.layers.maxPooling2d({ poolSize: 2, name: "block1_pool" }).apply(c1) as tf.SymbolicTensor;
@@ -37,7 +36,7 @@ class RecordingWidget implements ViewWidget {
     this.patches.push(patch);
     Object.assign(this.state, patch);
   }
-  on(event: string, handler: (...args: never[]) => void): this {
+  on(event: "change:layer_index" | "change:mode" | "msg", handler: (...args: never[]) => void): this {
     this.handlers.set(event, [...(this.handlers.get(event) ?? []), handler]);
     return this;
   }

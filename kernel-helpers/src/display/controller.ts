@@ -1,7 +1,7 @@
 // Kernel side of one convlens widget: answers the front end's requests (exact value under the
 // mouse, another page of filters, another layer in the explorer) by recomputing panels.
 import type { ChannelStack, FilterStack, LayerRef } from "../types";
-import type { Widget } from "../kernel/widget";
+import type { MessageHandler } from "../kernel/widget";
 import { filtersPanel, mapsPanel, type FiltersOptions, type MapsOptions, type PanelState, type ViewState } from "./state";
 
 /** Which filters and input channels a page of a filter grid shows. */
@@ -26,7 +26,13 @@ export interface ExplorerSource {
 }
 
 /** The part of the kernel's Widget this controller uses. */
-export type ViewWidget = Pick<Widget<ViewState>, "get" | "set" | "on" | "send">;
+export interface ViewWidget {
+  get<K extends keyof ViewState>(key: K): ViewState[K];
+  set(patch: Partial<ViewState>): void;
+  on(event: "change:layer_index" | "change:mode", handler: () => void): unknown;
+  on(event: "msg", handler: MessageHandler): unknown;
+  send(content: unknown, buffers?: ArrayBufferView[]): void;
+}
 
 /** Front end → kernel custom messages (widget method "custom"). */
 export type Request =
