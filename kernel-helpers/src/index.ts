@@ -2,3 +2,5 @@
 export const version = "0.1.0";
 export * from "./display";
 export * from "./compute";
+export { Widget, display } from "./kernel/widget";
+export type { WidgetSpec, WidgetState, ChangeHandler, MessageHandler, DisplayFallback } from "./kernel/widget";

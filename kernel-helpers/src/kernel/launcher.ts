@@ -1,14 +1,88 @@
 // Entry point of the convlens kernel: `node launcher.js <connection file>`.
-// Runs tslab's TypeScript executor behind its ZeroMQ server.
-import { startKernel } from "tslab/dist/main";
+// tslab's TypeScript executor behind our own ZeroMQ wire layer, with comms and
+// the widget protocol (see kernel.ts, runtime.ts, widget.ts).
+import { createConverter, type Converter } from "tslab/dist/converter";
+import { createExecutor, type ConverterSet } from "tslab/dist/executor";
+import { getVersion as tslabVersion } from "tslab/dist/util";
+import { ConvlensKernel } from "./kernel";
+import { installKernelRuntime, KernelRuntime } from "./runtime";
+import { KernelSockets, readConnectionFile } from "./sockets";
 
-function main(argv: string[]): void {
+/** tslab's converters, built lazily as tslab's own ConverterSetImpl does (it is not exported). */
+function converters(): ConverterSet {
+  let node: Converter | undefined;
+  let browser: Converter | undefined;
+  return {
+    get node() {
+      return (node ??= createConverter({ isJS: false, isBrowser: false }));
+    },
+    get browser() {
+      return (browser ??= createConverter({ isJS: false, isBrowser: true }));
+    },
+    close() {
+      node?.close();
+      browser?.close();
+    },
+  };
+}
+
+type Write = typeof process.stdout.write;
+
+/** process.stdout/stderr of cell code become stream messages of the current request. */
+function redirectStream(stream: NodeJS.WriteStream, name: "stdout" | "stderr", runtime: KernelRuntime): void {
+  const decoder = new TextDecoder();
+  const write = (chunk: string | Uint8Array, encodingOrCallback?: unknown, callback?: unknown): boolean => {
+    runtime.stream(name, typeof chunk === "string" ? chunk : decoder.decode(chunk));
+    const done = typeof encodingOrCallback === "function" ? encodingOrCallback : callback;
+    if (typeof done === "function") process.nextTick(done as () => void);
+    return true;
+  };
+  stream.write = write as Write;
+}
+
+async function main(argv: string[]): Promise<void> {
   const configPath = argv[2];
   if (!configPath) {
     console.error("usage: launcher <connection file>");
     process.exit(2);
   }
-  startKernel({ configPath, enableFindLocal: false });
+  // The real stderr, kept before cells' output is redirected: the kernel's own log.
+  const stderrWrite = process.stderr.write.bind(process.stderr);
+  const log = (text: string) => void stderrWrite(`[convlens kernel] ${text}\n`);
+
+  const sockets = await KernelSockets.bind(readConnectionFile(configPath), log);
+  const runtime = new KernelRuntime((msg) => sockets.publish(msg), log);
+  installKernelRuntime(runtime);
+  redirectStream(process.stdout, "stdout", runtime);
+  redirectStream(process.stderr, "stderr", runtime);
+
+  const convs = converters();
+  convs.node; // warm the TypeScript converter before the first cell, as tslab does
+  const typescriptVersion = (require("@tslab/typescript-for-tslab") as { version: string }).version;
+  const kernel = new ConvlensKernel(runtime, (console) => createExecutor(process.cwd(), convs, console), {
+    implementationVersion: (require("../../package.json") as { version: string }).version,
+    typescriptVersion,
+    tslabVersion: tslabVersion(),
+  });
+
+  process.on("SIGINT", () => kernel.executor.interrupt());
+  // Code a cell left running (timers, promises) must not kill the kernel.
+  process.on("uncaughtException", (e) => runtime.userError("code scheduled by a cell", e));
+  process.on("unhandledRejection", (e) => runtime.userError("a promise of a cell (unhandled rejection)", e));
+
+  await sockets.serve(async (msg, channel) => {
+    const reply = await kernel.handle(msg, channel);
+    if (msg.header.msg_type === "shutdown_request") {
+      setImmediate(() => {
+        kernel.executor.close();
+        void sockets.close().then(() => process.exit(0));
+      });
+    }
+    return reply;
+  });
 }
 
-main(process.argv);
+main(process.argv).catch((e: unknown) => {
+  process.stderr.write(`[convlens kernel] failed to start: ${e instanceof Error ? e.stack : String(e)}\n`);
+  process.exit(1);
+});

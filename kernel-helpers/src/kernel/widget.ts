@@ -1,10 +1,25 @@
-// CONTRACT STUB — the kernel issue's helper replaces the bodies; the API below is
-// what the convlens display helpers and notebook cells code against. Keep it.
-//
 // A kernel-side Jupyter widget (ipywidgets message protocol 2.1, target
 // "jupyter.widget"). State values that are ArrayBufferViews (typed arrays,
 // DataView) travel as binary buffers with buffer_paths, never as JSON numbers;
 // nested objects/arrays may contain them too.
+//
+// This is the API the convlens display helpers and notebook cells code
+// against. A widget reaches the running kernel through kernelRuntime()
+// (a globalThis symbol, see runtime.ts), so any copy of this module works.
+import { putBuffers, removeBuffers, type SplitState } from "./buffers";
+import { CommProtocolError, type Comm } from "./comms";
+import {
+  WIDGET_PROTOCOL_VERSION,
+  WIDGET_TARGET,
+  WIDGET_VIEW_MIME,
+  type BufferPath,
+  type JSONObject,
+  type WidgetEchoUpdate,
+  type WidgetOpenData,
+  type WidgetUpdate,
+  type WidgetViewMime,
+} from "./messages";
+import { kernelRuntime, type KernelRuntime, type LiveWidget } from "./runtime";
 
 export type WidgetState = Record<string, unknown>;
 
@@ -24,25 +39,67 @@ export interface WidgetSpec<S extends WidgetState> {
 export type ChangeHandler<V> = (value: V, old: V) => void;
 export type MessageHandler = (content: unknown, buffers: DataView[]) => void;
 
-export class Widget<S extends WidgetState = WidgetState> {
+type AnyHandler = (...args: never[]) => unknown;
+
+function isObject(value: unknown): value is JSONObject {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+export class Widget<S extends WidgetState = WidgetState> implements LiveWidget {
   /** the comm id, also the widget's model_id */
   readonly commId: string = "";
+  readonly modelName: string;
+  readonly modelModule: string;
+  readonly modelModuleVersion: string;
+  private readonly state: WidgetState;
+  private readonly handlers = new Map<string, AnyHandler[]>();
+  private readonly comm: Comm;
+  private readonly runtime: KernelRuntime;
 
   /** Opens the comm (comm_open with state, buffer_paths and buffers). */
   constructor(spec: WidgetSpec<S>) {
-    void spec;
-    throw new Error("convlens: Widget is not implemented yet");
+    this.runtime = kernelRuntime();
+    this.modelName = spec.modelName;
+    this.modelModule = spec.modelModule;
+    this.modelModuleVersion = spec.modelModuleVersion;
+    this.state = {
+      _model_name: spec.modelName,
+      _model_module: spec.modelModule,
+      _model_module_version: spec.modelModuleVersion,
+      _view_name: spec.viewName ?? null,
+      _view_module: spec.viewModule ?? null,
+      _view_module_version: spec.viewModuleVersion ?? "",
+      ...spec.state,
+    };
+    const split = removeBuffers(this.state);
+    const data: WidgetOpenData = { state: split.state, buffer_paths: split.buffer_paths };
+    this.comm = this.runtime.comms.open(WIDGET_TARGET, data as unknown as JSONObject, { version: WIDGET_PROTOCOL_VERSION }, split.buffers);
+    this.commId = this.comm.id;
+    this.runtime.widgets.set(this.commId, this);
+    this.comm.onMsg((msg, buffers) => this.receive(msg, buffers));
+    this.comm.onClose(() => {
+      this.runtime.widgets.delete(this.commId);
+      this.emit("close", []);
+    });
+  }
+
+  /** false once the widget's comm is closed (by close() or by a front end). */
+  get isOpen(): boolean {
+    return !this.comm.closed;
   }
 
   /** Current value of one state key (as last set by the kernel or the front end). */
   get<K extends keyof S>(key: K): S[K] {
-    void key;
-    throw new Error("not implemented");
+    return this.state[key as string] as S[K];
   }
 
   /** Changes state keys and sends one `update` to the front end. */
   set(patch: Partial<S>): void {
-    void patch;
+    this.assertOpen("set");
+    const split = removeBuffers(patch as JSONObject);
+    const update: WidgetUpdate = { method: "update", state: split.state, buffer_paths: split.buffer_paths };
+    this.comm.send(update as unknown as JSONObject, {}, split.buffers);
+    this.apply(patch as JSONObject);
   }
 
   /** "change:<key>" fires when the front end (or set()) changes that key; "msg" for custom messages; "close" when the comm closes. */
@@ -50,19 +107,76 @@ export class Widget<S extends WidgetState = WidgetState> {
   on(event: "msg", handler: MessageHandler): this;
   on(event: "close", handler: () => void): this;
   on(event: string, handler: (...args: never[]) => void): this {
-    void event;
-    void handler;
+    const list = this.handlers.get(event) ?? [];
+    list.push(handler);
+    this.handlers.set(event, list);
     return this;
   }
 
   /** A custom message (method "custom") to the front end, with optional binary buffers. */
   send(content: unknown, buffers: ArrayBufferView[] = []): void {
-    void content;
-    void buffers;
+    this.assertOpen("send");
+    this.comm.send({ method: "custom", content }, {}, buffers);
   }
 
   /** Closes the comm (comm_close); the widget's views are removed. */
-  close(): void {}
+  close(): void {
+    this.comm.close();
+  }
+
+  /** The full state with binary values split out (for request_state / request_states). */
+  splitState(): SplitState {
+    return removeBuffers(this.state);
+  }
+
+  private assertOpen(action: string): void {
+    if (this.comm.closed) throw new Error(`convlens: cannot ${action} on ${this.modelName} ${this.commId}: the widget is closed`);
+  }
+
+  private receive(data: JSONObject, buffers: DataView[]): void {
+    switch (data.method) {
+      case "update": {
+        if (!isObject(data.state)) throw new CommProtocolError(`update for ${this.modelName} ${this.commId} has no state object`);
+        const state = putBuffers(data.state, (data.buffer_paths ?? []) as BufferPath[], buffers);
+        // Protocol 2.1: echo the front end's change to all front ends first;
+        // the sender matches it by parent msg_id and stops holding its value.
+        const echo = removeBuffers(state);
+        const message: WidgetEchoUpdate = { method: "echo_update", state: echo.state, buffer_paths: echo.buffer_paths };
+        this.comm.send(message as unknown as JSONObject, {}, echo.buffers);
+        this.apply(state);
+        return;
+      }
+      case "request_state": {
+        const split = this.splitState();
+        const update: WidgetUpdate = { method: "update", state: split.state, buffer_paths: split.buffer_paths };
+        this.comm.send(update as unknown as JSONObject, {}, split.buffers);
+        return;
+      }
+      case "custom":
+        this.emit("msg", [data.content, buffers]);
+        return;
+      default:
+        throw new CommProtocolError(`unknown widget method ${JSON.stringify(data.method)} for ${this.modelName} ${this.commId}`);
+    }
+  }
+
+  private apply(patch: JSONObject): void {
+    const changed: [string, unknown, unknown][] = [];
+    for (const [key, value] of Object.entries(patch)) {
+      const old = this.state[key];
+      this.state[key] = value;
+      if (!Object.is(old, value)) changed.push([key, value, old]);
+    }
+    for (const [key, value, old] of changed) this.emit(`change:${key}`, [value, old]);
+  }
+
+  private emit(event: string, args: unknown[]): void {
+    for (const handler of this.handlers.get(event) ?? []) {
+      this.runtime.comms.guard(`the "${event}" handler of ${this.modelName} ${this.commId}`, () =>
+        (handler as (...a: unknown[]) => unknown)(...args),
+      );
+    }
+  }
 }
 
 export interface DisplayFallback {
@@ -74,9 +188,20 @@ export interface DisplayFallback {
   text?: string;
 }
 
+/** The MIME bundle display() emits: the widget view (protocol 2.1) plus the fallbacks. */
+export function widgetBundle(widget: Widget, fallback: DisplayFallback = {}): JSONObject {
+  const view: WidgetViewMime = { model_id: widget.commId, version_major: 2, version_minor: 1 };
+  const data: JSONObject = {
+    [WIDGET_VIEW_MIME]: view,
+    "text/plain": fallback.text ?? `${widget.modelName} widget (model ${widget.commId})`,
+  };
+  if (fallback.png) data["image/png"] = Buffer.from(fallback.png.buffer, fallback.png.byteOffset, fallback.png.byteLength).toString("base64");
+  if (fallback.html !== undefined) data["text/html"] = fallback.html;
+  return data;
+}
+
 /** Emits one display_data: the widget view MIME (version 2.1) plus the fallbacks. */
 export function display(widget: Widget, fallback: DisplayFallback = {}): void {
-  void widget;
-  void fallback;
-  throw new Error("convlens: display is not implemented yet");
+  if (!widget.isOpen) throw new Error(`convlens: cannot display ${widget.modelName} ${widget.commId}: the widget is closed`);
+  kernelRuntime().display({ data: widgetBundle(widget, fallback), metadata: {}, transient: {} });
 }

@@ -1,0 +1,224 @@
+// The convlens kernel's request handling, socket-free: one incoming message in,
+// at most one reply out; everything for front ends goes through the runtime's
+// outlet (busy/idle status, execute_input/result, errors, streams, comms).
+// tslab supplies the TypeScript executor, completion, inspection and
+// is_complete; this file adds comms, error replies and execute results.
+import { inspect as formatValue, format } from "util";
+import type { ConsoleInterface, Executor } from "tslab/dist/executor";
+import { isCompleteCode } from "tslab/dist/converter";
+import { printQuickInfo } from "tslab/dist/inspect";
+import { PROTOCOL_VERSION, type JSONObject, type KernelMessage } from "./messages";
+import type { KernelRuntime } from "./runtime";
+
+export type Channel = "shell" | "control";
+
+export interface Reply {
+  msgType: string;
+  content: JSONObject;
+}
+
+export interface KernelInfo {
+  implementationVersion: string;
+  typescriptVersion: string;
+  tslabVersion: string;
+}
+
+interface ErrorContent {
+  ename: string;
+  evalue: string;
+  traceback: string[];
+}
+
+/** tslab prints each TypeScript diagnostic with this format (executor.ts printDiagnostics). */
+const DIAGNOSTIC_FORMAT = "%s%d:%d - %s";
+
+/** Stack frames of the kernel itself (vm, tslab, this file), not of the user's cell. */
+const KERNEL_FRAME = /^\s+at .*(node:vm|sigintHandlersWrap|[\\/]tslab[\\/]dist[\\/]|[\\/]kernel[\\/]kernel\.[jt]s)/;
+
+function errorContent(error: unknown): ErrorContent {
+  if (error instanceof Error) {
+    const stack = (error.stack ?? `${error.name}: ${error.message}`).split("\n");
+    return { ename: error.name, evalue: error.message, traceback: stack.filter((line) => !KERNEL_FRAME.test(line)) };
+  }
+  return { ename: "Error", evalue: String(error), traceback: [String(error)] };
+}
+
+/** What a failed cell printed through tslab's console.error, as one Jupyter error. */
+function cellError(printed: unknown[][]): ErrorContent {
+  const thrown = printed.find((args) => args.length === 1 && args[0] instanceof Error);
+  if (thrown) return errorContent(thrown[0]);
+  const lines = printed.map((args) => format(...args));
+  const compile = printed.some((args) => args[0] === DIAGNOSTIC_FORMAT);
+  return { ename: compile ? "TypeScript compile error" : "Error", evalue: lines.join("\n"), traceback: lines };
+}
+
+function stringField(content: JSONObject, key: string): string {
+  const value = content[key];
+  return typeof value === "string" ? value : "";
+}
+
+function cursorPos(content: JSONObject, code: string): number {
+  const value = content.cursor_pos;
+  return typeof value === "number" ? value : code.length;
+}
+
+export class ConvlensKernel {
+  private executionCount = 0;
+  /** cells run one after another; other requests (comms included) are handled while a cell awaits */
+  private queueTail: Promise<unknown> = Promise.resolve();
+  /** bumped when a cell fails with stop_on_error; cells queued before that are aborted */
+  private abortEpoch = 0;
+  /** what the running cell printed through tslab's console (results and errors) */
+  private cell: { silent: boolean; count: number; errors: unknown[][] } | null = null;
+  readonly executor: Executor;
+
+  constructor(
+    private readonly runtime: KernelRuntime,
+    createExecutor: (console: ConsoleInterface) => Executor,
+    private readonly info: KernelInfo,
+  ) {
+    // tslab's executor reports a cell's last expression through log() and its
+    // failures through error(); we turn them into execute_result / error messages.
+    this.executor = createExecutor({
+      log: (value: unknown) => this.result(value),
+      error: (...args: unknown[]) => this.cellPrinted(args),
+    });
+  }
+
+  /** Handles one message; the reply (if any) goes back on the socket it came from. */
+  async handle(msg: KernelMessage, channel: Channel = "shell"): Promise<Reply | null> {
+    this.runtime.publish("status", { execution_state: "busy" }, {}, [], msg.header);
+    try {
+      return await this.dispatch(msg, channel);
+    } catch (e) {
+      this.runtime.log(`${msg.header.msg_type} ${msg.header.msg_id} failed: ${e instanceof Error ? e.stack : String(e)}`);
+      if (!msg.header.msg_type.endsWith("_request")) return null;
+      return { msgType: msg.header.msg_type.replace(/_request$/, "_reply"), content: { status: "error", ...errorContent(e) } };
+    } finally {
+      this.runtime.publish("status", { execution_state: "idle" }, {}, [], msg.header);
+    }
+  }
+
+  private async dispatch(msg: KernelMessage, channel: Channel): Promise<Reply | null> {
+    const content = msg.content;
+    switch (msg.header.msg_type) {
+      case "kernel_info_request":
+        return { msgType: "kernel_info_reply", content: this.kernelInfo() };
+      case "execute_request":
+        return { msgType: "execute_reply", content: await this.enqueueExecute(msg) };
+      case "is_complete_request": {
+        const result = isCompleteCode(stringField(content, "code"));
+        return { msgType: "is_complete_reply", content: result.completed ? { status: "complete" } : { status: "incomplete", indent: result.indent } };
+      }
+      case "inspect_request": {
+        const code = stringField(content, "code");
+        const info = this.executor.inspect(code, cursorPos(content, code));
+        const data = info ? { "text/plain": printQuickInfo(info) } : {};
+        return { msgType: "inspect_reply", content: { status: "ok", found: Boolean(info), data, metadata: {} } };
+      }
+      case "complete_request": {
+        const code = stringField(content, "code");
+        const info = this.executor.complete(code, cursorPos(content, code));
+        return {
+          msgType: "complete_reply",
+          content: { status: "ok", matches: info.candidates, cursor_start: info.start, cursor_end: info.end, metadata: {} },
+        };
+      }
+      case "comm_info_request": {
+        const target = content.target_name;
+        return { msgType: "comm_info_reply", content: this.runtime.comms.info(typeof target === "string" && target ? target : undefined) as unknown as JSONObject };
+      }
+      case "comm_open":
+        this.runtime.withParent(msg.header, () => this.runtime.comms.receiveOpen(content, msg.buffers));
+        return null;
+      case "comm_msg":
+        this.runtime.withParent(msg.header, () => this.runtime.comms.receiveMsg(content, msg.buffers));
+        return null;
+      case "comm_close":
+        this.runtime.withParent(msg.header, () => this.runtime.comms.receiveClose(content));
+        return null;
+      case "history_request":
+        // No history is kept (tslab keeps none either); an empty list is a valid answer.
+        return { msgType: "history_reply", content: { status: "ok", history: [] } };
+      case "interrupt_request":
+        this.executor.interrupt();
+        return { msgType: "interrupt_reply", content: { status: "ok" } };
+      case "shutdown_request":
+        return { msgType: "shutdown_reply", content: { status: "ok", restart: content.restart === true } };
+      default:
+        this.runtime.log(`unsupported ${channel} message ${JSON.stringify(msg.header.msg_type)}; ignored`);
+        return null;
+    }
+  }
+
+  private kernelInfo(): JSONObject {
+    return {
+      status: "ok",
+      protocol_version: PROTOCOL_VERSION,
+      implementation: "convlens",
+      implementation_version: this.info.implementationVersion,
+      language_info: {
+        name: "typescript",
+        version: this.info.typescriptVersion,
+        mimetype: "text/typescript",
+        file_extension: ".ts",
+        // As tslab: makes JupyterLab and the classic notebook highlight TypeScript.
+        codemirror_mode: { mode: "typescript", name: "javascript", typescript: true },
+      },
+      banner: `TypeScript (convlens): tslab ${this.info.tslabVersion}, TypeScript ${this.info.typescriptVersion}, Node.js ${process.version}`,
+      help_links: [],
+    };
+  }
+
+  private enqueueExecute(msg: KernelMessage): Promise<JSONObject> {
+    const epoch = this.abortEpoch;
+    const run = this.queueTail.then(() => this.execute(msg, epoch));
+    this.queueTail = run.catch(() => undefined);
+    return run;
+  }
+
+  private async execute(msg: KernelMessage, epoch: number): Promise<JSONObject> {
+    const content = msg.content;
+    const code = stringField(content, "code");
+    const silent = content.silent === true;
+    const storeHistory = !silent && content.store_history !== false;
+    if (epoch !== this.abortEpoch) return { status: "abort", execution_count: this.executionCount };
+    const count = storeHistory ? ++this.executionCount : this.executionCount;
+    // From here on, outputs (streams, displays, comm traffic) belong to this cell.
+    this.runtime.setParent(msg.header);
+    if (!silent) this.runtime.publish("execute_input", { code, execution_count: count });
+    this.cell = { silent, count, errors: [] };
+    let ok: boolean;
+    try {
+      ok = await this.executor.execute(code);
+    } catch (e) {
+      this.cell.errors.push([e]);
+      ok = false;
+    }
+    const { errors } = this.cell;
+    this.cell = null;
+    if (ok) {
+      // e.g. diagnostics of a `//%module` cell, which still counts as run
+      for (const args of errors) this.runtime.stream("stderr", format(...args) + "\n");
+      return { status: "ok", execution_count: count, payload: [], user_expressions: {} };
+    }
+    const error = cellError(errors);
+    if (!silent) this.runtime.publish("error", { ...error });
+    if (content.stop_on_error !== false) this.abortEpoch++;
+    return { status: "error", execution_count: count, ...error };
+  }
+
+  private result(value: unknown): void {
+    if (!this.cell) {
+      this.runtime.stream("stdout", formatValue(value) + "\n");
+      return;
+    }
+    if (this.cell.silent) return;
+    this.runtime.publish("execute_result", { execution_count: this.cell.count, data: { "text/plain": formatValue(value) }, metadata: {} });
+  }
+
+  private cellPrinted(args: unknown[]): void {
+    if (this.cell) this.cell.errors.push(args);
+    else this.runtime.stream("stderr", format(...args) + "\n");
+  }
+}
