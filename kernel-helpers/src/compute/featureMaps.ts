@@ -41,11 +41,17 @@ function checkLayers(model: tf.LayersModel, layers: unknown): LayerRef[] {
 /** Turns a [1, H, W, C] activation into channel planes (transposed on the native backend). */
 function toChannelStack(ref: LayerRef, activation: tf.Tensor): ChannelStack {
   const [, height, width, channels] = activation.shape;
-  const [planes, range] = tf.tidy(() => {
-    const chw = activation.squeeze([0]).transpose([2, 0, 1]);
-    return [chw.dataSync() as Float32Array, tf.stack([chw.min(), chw.max()]).dataSync()];
-  });
-  return { layer: ref, height, width, channels, data: new Float32Array(planes.buffer, planes.byteOffset, planes.length), min: range[0], max: range[1] };
+  // tidy returns tensors only: handing it a large typed array makes it walk every element
+  const chw = tf.tidy(() => activation.squeeze([0]).transpose([2, 0, 1]));
+  const range = tf.tidy(() => tf.stack([chw.min(), chw.max()]));
+  try {
+    const data = chw.dataSync() as Float32Array;
+    const [min, max] = range.dataSync();
+    return { layer: ref, height, width, channels, data, min, max };
+  } finally {
+    chw.dispose();
+    range.dispose();
+  }
 }
 
 /**

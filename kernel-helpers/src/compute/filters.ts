@@ -57,15 +57,18 @@ export function filters(model: tf.LayersModel, layer: LayerSpec, options: Filter
   const filterCount = filterEnd - filterStart;
   const channelCount = channelEnd - channelStart;
 
-  const { data, stats } = tf.tidy(() => {
+  // tidy returns tensors only: handing it a typed array makes it walk every element
+  const [selected, statsTensor] = tf.tidy(() => {
     const all = kernel.read();
     // [kh, kw, in, out] → [out, in, kh, kw]: the FilterStack layout
-    const selected = all.slice([0, 0, channelStart, filterStart], [kernelHeight, kernelWidth, channelCount, filterCount]).transpose([3, 2, 0, 1]);
-    const stats = tf.stack([selected.min(), selected.max(), all.min(), all.max(), all.abs().max()]).dataSync();
-    return { data: selected.dataSync() as Float32Array, stats };
+    const chosen = all.slice([0, 0, channelStart, filterStart], [kernelHeight, kernelWidth, channelCount, filterCount]).transpose([3, 2, 0, 1]);
+    return [chosen, tf.stack([chosen.min(), chosen.max(), all.min(), all.max(), all.abs().max()])];
   });
+  const data = selected.dataSync() as Float32Array;
+  const stats = statsTensor.dataSync();
+  tf.dispose([selected, statsTensor]);
   const [rawMin, rawMax, layerMin, layerMax, layerAbsMax] = stats;
-  const out = new Float32Array(data);
+  const out = data;
   if (normalisation === "minmax") {
     const span = layerMax - layerMin || 1;
     for (let i = 0; i < out.length; i++) out[i] = (out[i] - layerMin) / span;

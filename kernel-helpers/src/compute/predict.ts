@@ -35,10 +35,13 @@ export async function predict(model: tf.LayersModel, image: ImageLike, k = 5, op
   const loaded = image instanceof tf.Tensor || isLoadedImage(image) ? image : await loadImage(image);
   const input = imageToInput(model, loaded, options);
   try {
-    const { values, indices } = tf.tidy(() => {
-      const top = tf.topk((model.predict(input) as tf.Tensor).squeeze([0]), k);
-      return { values: top.values.dataSync(), indices: top.indices.dataSync() };
+    const top = tf.tidy(() => {
+      const { values, indices } = tf.topk((model.predict(input) as tf.Tensor).squeeze([0]), k);
+      return [values, indices];
     });
+    const values = top[0].dataSync();
+    const indices = top[1].dataSync();
+    tf.dispose(top);
     return Array.from(indices, (classIndex, i) => ({ rank: i + 1, classIndex, label: imagenetLabel(classIndex), probability: values[i] }));
   } finally {
     input.dispose();
