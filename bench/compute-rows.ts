@@ -29,10 +29,10 @@ export async function computeRows(root: string, runs: number, warmup: number): P
     model.dispose();
   }
   const keras = await runPythonJson<KerasResult>(root, "keras_maps.py", [String(runs), String(warmup), SEED_LAYERS.join(","), "conv"]);
-  const theirs = (spec: string) => keras.results[SEED_LAYERS.join(",") === spec || spec === "seed" ? 0 : 1];
   const rows: Row[] = [];
-  for (const [spec, label] of [["seed", `5 seed layers [${SEED_LAYERS.join(", ")}]`], ["conv", "13 conv layers"]] as const) {
-    const k = theirs(spec);
+  // keras.results come in the order of the specs passed: seed layers, then all conv layers.
+  for (const [i, spec, label] of [[0, "seed", `5 seed layers [${SEED_LAYERS.join(", ")}]`], [1, "conv", "13 conv layers"]] as const) {
+    const k = keras.results[i];
     rows.push(
       row({
         measurement: `compute: featureMaps, VGG16 224 px, ${label}`,

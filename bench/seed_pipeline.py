@@ -6,8 +6,11 @@ Timed per run: load the image, preprocess, model.predict, draw and save the 5 gr
 student waits for when re-running the seed's cell with the model already built. The one-off
 start (imports + building the model) is reported apart as start_ms.
 
-Usage: python bench/seed_pipeline.py <image> <layers, e.g. 2,5,9,13,17> <runs> <warmup> <out dir>
-Prints one JSON line: {"start_ms", "runs_ms": [...], "pngs": n}.
+Several layer sets can be timed in one process (e.g. 2,5,9,13,17 and 1 for one layer, the
+baseline of the explorer's layer switch: re-running the listing for another layer).
+
+Usage: python bench/seed_pipeline.py <image> <runs> <warmup> <out dir> <layers> [<layers> ...]
+Prints one JSON line: {"start_ms", "results": [{"spec", "runs_ms": [...], "pngs"}]}.
 """
 import json
 import os
@@ -33,6 +36,8 @@ def seed_listing(model, image_path, out_dir, run):
     img = expand_dims(img, axis=0)
     img = preprocess_input(img)
     feature_maps = model.predict(img, verbose=0)
+    if not isinstance(feature_maps, list):  # one output comes back bare, not as a list
+        feature_maps = [feature_maps]
     square = 8
     saved = 0
     for block, fmap in enumerate(feature_maps):
@@ -52,21 +57,25 @@ def seed_listing(model, image_path, out_dir, run):
 
 
 def main():
-    image_path, spec, runs, warmup, out_dir = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+    image_path, runs, warmup, out_dir, specs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5:]
     os.makedirs(out_dir, exist_ok=True)
     base = VGG16(weights=None, include_top=False, input_shape=(224, 224, 3))
-    ixs = [int(i) for i in spec.split(",")]
-    model = keras.Model(inputs=base.inputs, outputs=[base.layers[i].output for i in ixs])
     start_ms = (time.perf_counter() - started) * 1000
-    pngs = 0
-    for run in range(warmup):
-        seed_listing(model, image_path, out_dir, -1 - run)
-    times = []
-    for run in range(runs):
-        t0 = time.perf_counter()
-        pngs += seed_listing(model, image_path, out_dir, run)
-        times.append((time.perf_counter() - t0) * 1000)
-    print(json.dumps({"start_ms": start_ms, "runs_ms": times, "pngs": pngs}))
+    results = []
+    for spec in specs:
+        ixs = [int(i) for i in spec.split(",")]
+        model = keras.Model(inputs=base.inputs, outputs=[base.layers[i].output for i in ixs])
+        sub_dir = os.path.join(out_dir, spec.replace(",", "_"))
+        os.makedirs(sub_dir, exist_ok=True)
+        for run in range(warmup):
+            seed_listing(model, image_path, sub_dir, -1 - run)
+        times, pngs = [], 0
+        for run in range(runs):
+            t0 = time.perf_counter()
+            pngs += seed_listing(model, image_path, sub_dir, run)
+            times.append((time.perf_counter() - t0) * 1000)
+        results.append({"spec": spec, "runs_ms": times, "pngs": pngs})
+    print(json.dumps({"start_ms": start_ms, "results": results}))
 
 
 main()
