@@ -112,7 +112,9 @@ export class ConvlensKernel {
       }
       case "inspect_request": {
         const code = stringField(content, "code");
-        const info = this.executor.inspect(code, cursorPos(content, code));
+        const pos = cursorPos(content, code);
+        // Front ends send the cursor just after the name; TypeScript wants a position inside it.
+        const info = this.executor.inspect(code, pos) ?? (pos > 0 ? this.executor.inspect(code, pos - 1) : undefined);
         const data = info ? { "text/plain": printQuickInfo(info) } : {};
         return { msgType: "inspect_reply", content: { status: "ok", found: Boolean(info), data, metadata: {} } };
       }

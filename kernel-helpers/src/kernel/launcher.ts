@@ -4,6 +4,7 @@
 import { createConverter, type Converter } from "tslab/dist/converter";
 import { createExecutor, type ConverterSet } from "tslab/dist/executor";
 import { getVersion as tslabVersion } from "tslab/dist/util";
+import type { JSONObject } from "./messages";
 import { ConvlensKernel } from "./kernel";
 import { installKernelRuntime, KernelRuntime } from "./runtime";
 import { KernelSockets, readConnectionFile } from "./sockets";
@@ -53,6 +54,11 @@ async function main(argv: string[]): Promise<void> {
   const sockets = await KernelSockets.bind(readConnectionFile(configPath), log);
   const runtime = new KernelRuntime((msg) => sockets.publish(msg), log);
   installKernelRuntime(runtime);
+  // tslab's own display API (`import * as tslab from "tslab"; tslab.display.html(...)`)
+  // writes through this hook, which only tslab's handler used to set.
+  const tslabJupyter = require("tslab/dist/jupyter") as { lastWriteDisplayData: (data: object, update: boolean) => void };
+  tslabJupyter.lastWriteDisplayData = (data, update) =>
+    runtime.publish(update ? "update_display_data" : "display_data", data as unknown as JSONObject);
   redirectStream(process.stdout, "stdout", runtime);
   redirectStream(process.stderr, "stderr", runtime);
 
