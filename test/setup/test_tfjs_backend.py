@@ -3,7 +3,7 @@ from conftest import execute, stdout_of
 
 
 def test_tfjs_node_uses_tensorflow_backend(kernel):
-    reply, outputs = execute(kernel, 'import * as tf from "@tensorflow/tfjs-node";\ntf.getBackend()')
+    reply, outputs = execute(kernel, 'import * as tf from "@tensorflow/tfjs-node";\nconsole.log(tf.getBackend());')
     assert reply["status"] == "ok", reply
     assert stdout_of(outputs).strip() == "tensorflow"
 
