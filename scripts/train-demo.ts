@@ -17,8 +17,8 @@ const HELD_OUT_PER_PHOTO = 100;
 
 const { values } = parseArgs({
   options: {
-    epochs: { type: "string", default: "4" },
-    "per-photo": { type: "string", default: "600" },
+    epochs: { type: "string", default: "5" },
+    "per-photo": { type: "string", default: "500" },
     out: { type: "string", default: join(convlensRoot(), "notebooks", "models", "demo-cnn") },
   },
 });
@@ -41,14 +41,15 @@ export function accuracy(model: tf.LayersModel, set: CropSet): { overall: number
   return { overall: sum(hits) / sum(totals), perClass: hits.map((h, c) => h / totals[c]) };
 }
 
-/** First-layer kernels as one PNG: a row of 8 filters per line, each min–max scaled, RGB as RGB. */
+/** First-layer kernels as one PNG: 8 filters a row, min–max scaled over the layer, RGB as RGB. */
 export async function filterMontage(model: tf.LayersModel, scale = 16, perRow = 8): Promise<Uint8Array> {
   const image = tf.tidy(() => {
     const kernel = model.getLayer("block1_conv1").getWeights()[0]; // [3, 3, 3, n]
     const n = kernel.shape[3]!;
     const filters = kernel.transpose([3, 0, 1, 2]); // [n, 3, 3, 3]
-    const min = filters.min([1, 2, 3], true);
-    const max = filters.max([1, 2, 3], true);
+    // one scale for the whole layer, as the seed tutorial does: weak filters look grey
+    const min = filters.min();
+    const max = filters.max();
     const unit = filters.sub(min).div(max.sub(min).add(1e-8));
     const big = tf.image.resizeNearestNeighbor(unit as tf.Tensor4D, [3 * scale, 3 * scale]);
     const tile = tf.pad(big, [[0, 0], [2, 2], [2, 2], [0, 0]], 1); // white gaps
@@ -76,7 +77,9 @@ async function main(): Promise<void> {
   console.log(`train-demo: ${train.ys.shape[0]} training crops, ${test.ys.shape[0]} held-out crops (${elapsed()})`);
 
   const model = buildDemoCnn({ inputSize: INPUT_SIZE, classes: TRAINING_PHOTOS.length, seed: SEED });
-  model.compile({ optimizer: tf.train.adam(1e-3), loss: "sparseCategoricalCrossentropy", metrics: ["accuracy"] });
+  // SGD with momentum, not Adam: Adam's per-weight step sizes leave the 3×3 first-layer
+  // filters as pixel noise; plain gradient steps keep them smooth and readable.
+  model.compile({ optimizer: tf.train.momentum(0.02, 0.9), loss: "sparseCategoricalCrossentropy", metrics: ["accuracy"] });
 
   for (let epoch = 0; epoch < epochs; epoch++) {
     const order = shuffled(train, SEED + 100 + epoch);
