@@ -123,6 +123,15 @@ build_typescript() {
   fi
 }
 
+copy_sample_photos() {
+  # Photos that ship inside scikit-image / scikit-learn (licences in notebooks/images/README.md).
+  local want
+  want="$(hash_files requirements.txt kernel-helpers/src/demo/photos.ts scripts/sample-images.ts)"
+  [ "$(cat notebooks/images/.convlens-stamp 2>/dev/null)" = "$want" ] && return
+  quietly node --import tsx scripts/sample-images.ts || die "copying the sample photos failed (output above)."
+  echo "$want" > notebooks/images/.convlens-stamp
+}
+
 install_into_jupyter() {
   local share="$VENV/share/jupyter"
   mkdir -p "$share/labextensions" "$share/kernels/convlens"
@@ -147,6 +156,7 @@ setup_venv
 setup_node_modules
 setup_tfjs_binding
 build_typescript
+copy_sample_photos
 install_into_jupyter
 [ "$WITH_BROWSER" = 1 ] && setup_browser
 say "set-up complete"

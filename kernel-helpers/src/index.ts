@@ -4,3 +4,4 @@ export * from "./display";
 export * from "./compute";
 export { Widget, display } from "./kernel/widget";
 export type { WidgetSpec, WidgetState, ChangeHandler, MessageHandler, DisplayFallback } from "./kernel/widget";
+export { demoCnn, demoCnnMetadata, DEMO_MODEL_DIR, type DemoCnnMetadata } from "./demo";
