@@ -7,6 +7,7 @@ import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-node";
 import { DEMO_MODEL_DIR, demoCnn, demoCnnMetadata, TRAINING_PHOTOS } from "../../kernel-helpers/src/demo";
 import { makeCrops } from "../../kernel-helpers/src/demo/dataset";
+import { preprocessingFor } from "../../kernel-helpers/src/models/info";
 import { pythonPackageDir } from "../../kernel-helpers/src/demo/photos";
 
 const MODEL_JSON = join(DEMO_MODEL_DIR, "model.json");
@@ -82,6 +83,9 @@ test("demoCnn({ inputSize: 224 }) runs the same filters on a VGG-sized input", a
   const before = tf.memory().numTensors;
   assert.deepEqual(big.inputs[0].shape, [null, 224, 224, 3]);
   assert.deepEqual(demoCnnMetadata(big).classes, demoCnnMetadata(small).classes);
+  // images fed through loadImage/featureMaps are scaled as in training, at either size
+  assert.equal(preprocessingFor(small), "tf");
+  assert.equal(preprocessingFor(big), "tf");
   for (const name of ["block1_conv1", "block3_conv2", "predictions"]) {
     const [a, b] = [small.getLayer(name).getWeights()[0], big.getLayer(name).getWeights()[0]];
     assert.deepEqual(Array.from(a.dataSync()), Array.from(b.dataSync()), name);

@@ -3,6 +3,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-node";
+import { setPreprocessing } from "../models/info";
 import { buildDemoCnn } from "./architecture";
 import { convlensRoot } from "./photos";
 
@@ -56,11 +57,16 @@ export async function demoCnn(options: DemoCnnOptions = {}): Promise<tf.LayersMo
     trained.dispose();
     throw new Error(`convlens: demoCnn inputSize must be an integer ≥ 8 (three 2×2 poolings), got ${size}`);
   }
-  if (size === meta.inputSize) return trained;
+  // loadImage → featureMaps must scale pixels the way training did (x / 127.5 − 1), not feed 0–255
+  if (size === meta.inputSize) {
+    setPreprocessing(trained, meta.preprocess);
+    return trained;
+  }
 
   const resized = buildDemoCnn({ inputSize: size, classes: meta.classes.length, seed: meta.seed });
   resized.setWeights(trained.getWeights());
   resized.setUserDefinedMetadata({ ...meta });
+  setPreprocessing(resized, meta.preprocess);
   trained.dispose();
   return resized;
 }
