@@ -1,53 +1,52 @@
 // Row 1, compute: convlens.featureMaps on VGG16 at 224 px (random weights) for the seed's 5 layers
-// and for all 13 conv layers, against Keras model(x) and model.predict on the same layer sets,
-// run in the same invocation (Keras in its own process, after convlens, so they never overlap).
+// and for all 13 conv layers, against Keras model(x) and model.predict on the same layer sets.
+// Runs are interleaved with a persistent Keras process (as bench/compute.ts does), so both sides
+// see the same load on the shared machine.
 import * as tf from "@tensorflow/tfjs-node";
 import * as convlens from "../kernel-helpers/src/index";
-import { runPythonJson } from "./child";
+import { startTimingServer } from "./child";
 import { ratioAtMost, row, type Row } from "./report";
-import { timeRuns } from "./stats";
 
 export const SEED_LAYERS = [2, 5, 9, 13, 17];
-
-interface KerasResult {
-  tf: string;
-  results: { spec: string; layers: number[]; call_ms: number[]; predict_ms: number[] }[];
-}
 
 export async function computeRows(root: string, runs: number, warmup: number): Promise<Row[]> {
   const model = await convlens.vgg16({ weights: null });
   const conv = convlens.convLayers(model).map((l) => l.index);
   const x = tf.randomNormal([1, 224, 224, 3], 0, 50, "float32", 0);
-  const ours: Record<string, number[]> = {};
+  const sets = [
+    { label: `5 seed layers [${SEED_LAYERS.join(", ")}]`, layers: SEED_LAYERS, arg: SEED_LAYERS.join(",") },
+    { label: "13 conv layers", layers: conv, arg: "conv" },
+  ];
+  const keras = await startTimingServer(root, "keras_maps.py", sets.map((s) => s.arg));
+  const samples = sets.map(() => ({ ours: [] as number[], call: [] as number[], predict: [] as number[] }));
   try {
-    for (const [spec, layers] of [["seed", SEED_LAYERS], ["conv", conv]] as const) {
-      // featureMaps returns host Float32Arrays (channel planes), so every run includes the download.
-      ours[spec] = await timeRuns(() => convlens.featureMaps(model, x, [...layers]), runs, warmup);
+    for (let i = 0; i < warmup + runs; i++) {
+      for (const [n, set] of sets.entries()) {
+        // featureMaps returns host Float32Arrays (channel planes): every run includes the download.
+        const start = performance.now();
+        await convlens.featureMaps(model, x, set.layers);
+        const ours = performance.now() - start;
+        const call = await keras.time(`${n} call`);
+        const predict = await keras.time(`${n} predict`);
+        if (i < warmup) continue; // Keras warmed up before "ready"; these warm convlens
+        samples[n].ours.push(ours);
+        samples[n].call.push(call);
+        samples[n].predict.push(predict);
+      }
     }
   } finally {
+    keras.stop();
     x.dispose();
     model.dispose();
   }
-  const keras = await runPythonJson<KerasResult>(root, "keras_maps.py", [String(runs), String(warmup), SEED_LAYERS.join(","), "conv"]);
-  const rows: Row[] = [];
-  // keras.results come in the order of the specs passed: seed layers, then all conv layers.
-  for (const [i, spec, label] of [[0, "seed", `5 seed layers [${SEED_LAYERS.join(", ")}]`], [1, "conv", "13 conv layers"]] as const) {
-    const k = keras.results[i];
-    rows.push(
-      row({
-        measurement: `compute: featureMaps, VGG16 224 px, ${label}`,
-        unit: "ms",
-        samples: ours[spec],
-        baseline: { name: "Keras model(x)", samples: k.call_ms },
-        target: ratioAtMost(1, "model(x)"),
-      }),
-      row({
-        measurement: `compute: same vs Keras model.predict`,
-        unit: "ms",
-        samples: ours[spec],
-        baseline: { name: "Keras model.predict", samples: k.predict_ms },
-      }),
-    );
-  }
-  return rows;
+  return sets.flatMap((set, n) => [
+    row({
+      measurement: `compute: featureMaps, VGG16 224 px, ${set.label}`,
+      unit: "ms",
+      samples: samples[n].ours,
+      baseline: { name: "Keras model(x)", samples: samples[n].call },
+      target: ratioAtMost(1, "model(x)"),
+    }),
+    row({ measurement: "compute: the same vs Keras model.predict", unit: "ms", samples: samples[n].ours, baseline: { name: "Keras model.predict", samples: samples[n].predict } }),
+  ]);
 }

@@ -2,17 +2,16 @@
 model for blocks [2, 5, 9, 13, 17], matplotlib 8x8 grids of each block's first 64 maps), with
 random weights (nothing downloaded) and pyplot.show() replaced by savefig to PNG (headless).
 
-Timed per run: load the image, preprocess, model.predict, draw and save the 5 grids — what a
-student waits for when re-running the seed's cell with the model already built. The one-off
-start (imports + building the model) is reported apart as start_ms.
+One job = what a student waits for when re-running the seed's cell with the model built: load
+the image, preprocess, model.predict, draw and save the grids. The one-off start (imports +
+building the model) is reported on the "ready <ms>" line. Several layer sets can be given
+(e.g. 1 for block1_conv1 alone: how the seed shows another layer, the explorer's baseline).
 
-Several layer sets can be timed in one process (e.g. 2,5,9,13,17 and 1 for one layer, the
-baseline of the explorer's layer switch: re-running the listing for another layer).
+Warms each set up once, prints "ready <start ms>", then answers each stdin line "<set number>"
+with the milliseconds of one listing, so bench/lab-rows.ts can interleave it with convlens.
 
-Usage: python bench/seed_pipeline.py <image> <runs> <warmup> <out dir> <layers> [<layers> ...]
-Prints one JSON line: {"start_ms", "results": [{"spec", "runs_ms": [...], "pngs"}]}.
+Usage: python bench/seed_pipeline.py <image> <out dir> <layers> [<layers> ...]
 """
-import json
 import os
 import sys
 import time
@@ -57,25 +56,22 @@ def seed_listing(model, image_path, out_dir, run):
 
 
 def main():
-    image_path, runs, warmup, out_dir, specs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5:]
-    os.makedirs(out_dir, exist_ok=True)
+    image_path, out_dir, specs = sys.argv[1], sys.argv[2], sys.argv[3:]
     base = VGG16(weights=None, include_top=False, input_shape=(224, 224, 3))
     start_ms = (time.perf_counter() - started) * 1000
-    results = []
+    models, dirs = [], []
     for spec in specs:
         ixs = [int(i) for i in spec.split(",")]
-        model = keras.Model(inputs=base.inputs, outputs=[base.layers[i].output for i in ixs])
-        sub_dir = os.path.join(out_dir, spec.replace(",", "_"))
-        os.makedirs(sub_dir, exist_ok=True)
-        for run in range(warmup):
-            seed_listing(model, image_path, sub_dir, -1 - run)
-        times, pngs = [], 0
-        for run in range(runs):
-            t0 = time.perf_counter()
-            pngs += seed_listing(model, image_path, sub_dir, run)
-            times.append((time.perf_counter() - t0) * 1000)
-        results.append({"spec": spec, "runs_ms": times, "pngs": pngs})
-    print(json.dumps({"start_ms": start_ms, "results": results}))
+        models.append(keras.Model(inputs=base.inputs, outputs=[base.layers[i].output for i in ixs]))
+        dirs.append(os.path.join(out_dir, spec.replace(",", "_")))
+        os.makedirs(dirs[-1], exist_ok=True)
+        seed_listing(models[-1], image_path, dirs[-1], "warmup")
+    print(f"ready {start_ms:.0f}", flush=True)
+    for run, line in enumerate(sys.stdin):
+        number = int(line)
+        t0 = time.perf_counter()
+        seed_listing(models[number], image_path, dirs[number], run)
+        print(f"{(time.perf_counter() - t0) * 1000:.3f}", flush=True)
 
 
 main()
