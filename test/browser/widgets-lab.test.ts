@@ -26,7 +26,7 @@ const image = await loadImage(${JSON.stringify(IMAGE)});
 console.log("ready", model.layers.length);`,
   // 1: block1_conv1's 64 maps
   `const [maps] = await featureMaps(model, image, "block1_conv1");
-await showFeatureMaps(maps, { image });`,
+await showFeatureMaps(maps, { image: image }); // not { image }: tslab does not rewrite shorthand properties naming earlier cells' variables`,
   // 2: the kernel's values around the hover target, for the test to compare with
   `{
   const { channel, row, col } = ${JSON.stringify(TARGET)};
@@ -84,7 +84,12 @@ async function outputText(cell: number): Promise<string> {
 /** Waits until the view's panels are painted with `heatmaps` heatmaps in its first grid. */
 async function painted(cell: number, heatmaps: number): Promise<void> {
   const v = view(cell);
-  await v.locator(`.convlens-panels[data-painted="true"] .convlens-grid[data-heatmaps="${heatmaps}"]`).first().waitFor({ timeout: 120_000 });
+  try {
+    await v.locator(`.convlens-panels[data-painted="true"] .convlens-grid[data-heatmaps="${heatmaps}"]`).first().waitFor({ timeout: 120_000 });
+  } catch (error) {
+    const output = await cellOutput(page, cell).innerText().catch(() => "(no output)");
+    throw new Error(`cell ${cell} did not paint ${heatmaps} heatmaps; its output:\n${output.slice(0, 2000)}\nbrowser log:\n${browser.consoleLog().slice(-3000)}`, { cause: error });
+  }
 }
 
 async function shoot(cell: number, name: string): Promise<void> {

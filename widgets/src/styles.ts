@@ -8,10 +8,10 @@ const CSS = `
 .convlens-panel { margin: 6px 0 14px; }
 .convlens-panel-header { margin: 2px 0; }
 .convlens-layer-name { font-weight: 600; }
-.convlens-body { display: flex; gap: 12px; align-items: flex-start; }
-.convlens-side { display: flex; flex-direction: column; gap: 6px; min-width: 240px; }
+.convlens-body { display: flex; flex-wrap: wrap; gap: 12px; align-items: flex-start; }
+.convlens-side { display: flex; flex-direction: column; gap: 6px; width: 240px; }
 .convlens-input-image { max-width: 224px; image-rendering: auto; border: 1px solid #ccc; }
-.convlens-readout { font-family: var(--jp-code-font-family, monospace); min-height: 2.4em; }
+.convlens-readout { font-family: var(--jp-code-font-family, monospace); min-height: 2.4em; overflow-wrap: anywhere; }
 .convlens-large-title { font-weight: 600; }
 `;
 
