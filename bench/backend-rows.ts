@@ -13,7 +13,7 @@ interface BackendResult {
 export const SMALL_SIZE = 32;
 
 export async function backendRows(root: string, runs: number): Promise<Row[]> {
-  const time = (backend: string, size: number, n = runs, warmup = 1) => runNodeJson<BackendResult>(root, "backend-worker.ts", [backend, String(size), String(n), String(warmup)]);
+  const time = (backend: string, size: number, n = runs, warmup = 2) => runNodeJson<BackendResult>(root, "backend-worker.ts", [backend, String(size), String(n), String(warmup)]);
   const node224 = await time("tensorflow", 224);
   const wasm224 = await time("wasm", 224);
   const nodeSmall = await time("tensorflow", SMALL_SIZE);
