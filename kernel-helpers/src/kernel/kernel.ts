@@ -9,6 +9,7 @@ import { isCompleteCode } from "tslab/dist/converter";
 import { printQuickInfo } from "tslab/dist/inspect";
 import { PROTOCOL_VERSION, type JSONObject, type KernelMessage } from "./messages";
 import type { KernelRuntime } from "./runtime";
+import { expandShorthandProperties } from "./shorthand";
 
 export type Channel = "shell" | "control";
 
@@ -184,7 +185,8 @@ export class ConvlensKernel {
     const code = stringField(content, "code");
     const silent = content.silent === true;
     const storeHistory = !silent && content.store_history !== false;
-    if (epoch !== this.abortEpoch) return { status: "abort", execution_count: this.executionCount };
+    // "aborted", as ipykernel sends it (the spec's "abort" is a typo: jupyter_client#1063)
+    if (epoch !== this.abortEpoch) return { status: "aborted", execution_count: this.executionCount };
     const count = storeHistory ? ++this.executionCount : this.executionCount;
     // From here on, outputs (streams, displays, comm traffic) belong to this cell.
     this.runtime.setParent(msg.header);
@@ -192,7 +194,7 @@ export class ConvlensKernel {
     this.cell = { silent, count, errors: [] };
     let ok: boolean;
     try {
-      ok = await this.executor.execute(code);
+      ok = await this.executor.execute(expandShorthandProperties(code));
     } catch (e) {
       this.cell.errors.push([e]);
       ok = false;
@@ -206,7 +208,8 @@ export class ConvlensKernel {
     }
     const error = cellError(errors);
     if (!silent) this.runtime.publish("error", { ...error });
-    if (content.stop_on_error !== false) this.abortEpoch++;
+    // as ipykernel: only a visible cell's failure aborts the cells queued behind it
+    if (!silent && content.stop_on_error !== false) this.abortEpoch++;
     return { status: "error", execution_count: count, ...error };
   }
 
