@@ -1,6 +1,6 @@
-// Issue 6's acceptance: notebook 01, as committed, opened in a real JupyterLab 4 with the real
-// convlens kernel in headless Chromium; every cell run; the live widgets render and answer.
-import { after, before, test } from "node:test";
+// Issue 6's acceptance: the tutorial notebooks, as committed, opened in a real JupyterLab 4 with the
+// real convlens kernel in headless Chromium; every cell run; the live widgets render and answer.
+import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -10,10 +10,12 @@ import { ARTIFACTS, ROOT, startJupyterLab, type JupyterLabServer } from "../supp
 import { cell, cellOutput, openBrowser, openNotebook, runCell, type Browser } from "../support/browser";
 
 const NOTEBOOKS = join(ROOT, "notebooks");
-const NOTEBOOK = readdirSync(NOTEBOOKS).find((f) => f.startsWith("01-") && f.endsWith(".ipynb"));
+const notebookNamed = (prefix: string) => readdirSync(NOTEBOOKS).find((f) => f.startsWith(prefix) && f.endsWith(".ipynb"));
+const FIRST = notebookNamed("01-");
+const SECOND = notebookNamed("02-");
 const DEMO_MODEL = join(NOTEBOOKS, "models", "demo-cnn", "model.json");
 const PHOTO = join(NOTEBOOKS, "images", "cat.png");
-const skip = !NOTEBOOK
+const skip = !FIRST
   ? "no notebooks/01-*.ipynb"
   : !existsSync(DEMO_MODEL)
     ? "the demo CNN is not trained yet (npm run train-demo)"
@@ -38,49 +40,53 @@ function cleared(nb: NotebookJson): NotebookJson {
   };
 }
 
-let server: JupyterLabServer;
-let browser: Browser;
+let server: JupyterLabServer | undefined;
+let browser: Browser | undefined;
 let page: Page;
-let nb: NotebookJson;
-/** index (among all cells) of the code cell whose source contains `marker` */
-let cellWith: (marker: string) => number;
 
-const [block1, block2, block3] = DEMO_BLOCKS;
-
-before(async () => {
-  if (skip) return;
-  nb = JSON.parse(readFileSync(join(NOTEBOOKS, NOTEBOOK!), "utf8")) as NotebookJson;
-  cellWith = (marker) => {
-    const i = nb.cells.findIndex((c) => c.cell_type === "code" && sourceOf(c).includes(marker));
-    assert.ok(i >= 0, `notebook 01 has no code cell with ${marker}`);
-    return i;
-  };
+/** A fresh JupyterLab (its root laid out like notebooks/) and browser for one notebook. */
+async function startLab(): Promise<void> {
   server = await startJupyterLab("notebook-tutorial");
-  // The notebook's relative paths (images/…, models/…) resolve in the server's root as in notebooks/.
+  // The notebooks' relative paths (images/…, models/…) resolve in the server's root as in notebooks/.
   cpSync(join(NOTEBOOKS, "images"), join(server.rootDir, "images"), { recursive: true });
   cpSync(join(NOTEBOOKS, "models"), join(server.rootDir, "models"), { recursive: true });
-  writeFileSync(join(server.rootDir, NOTEBOOK!), JSON.stringify(cleared(nb), null, 1));
   browser = await openBrowser();
   page = browser.page;
   await page.addInitScript({ content: "window.__name = (f) => f;" }); // tsx keepNames in page.evaluate callbacks
-  await openNotebook(page, server, NOTEBOOK!);
-  // Run every code cell in order, as a student does with Shift+Enter.
+}
+
+async function stopLab(): Promise<void> {
+  await browser?.close();
+  await server?.stop();
+  browser = server = undefined;
+}
+
+/**
+ * Starts a lab, opens a cleared copy of notebooks/<file> in it and runs every code cell in order, as a student does
+ * with Shift+Enter. Returns: the index (among all cells) of the code cell whose source contains a marker.
+ */
+async function openAndRun(file: string): Promise<(marker: string) => number> {
+  const nb = JSON.parse(readFileSync(join(NOTEBOOKS, file), "utf8")) as NotebookJson;
+  await startLab();
+  writeFileSync(join(server!.rootDir, file), JSON.stringify(cleared(nb), null, 1));
+  await openNotebook(page, server!, file);
   for (const [i, c] of nb.cells.entries()) {
     if (c.cell_type === "code") await runCell(page, i, 300_000);
   }
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+  return (marker) => {
+    const i = nb.cells.findIndex((c) => c.cell_type === "code" && sourceOf(c).includes(marker));
+    assert.ok(i >= 0, `${file} has no code cell with ${marker}`);
+    return i;
+  };
+}
 
-function view(index: number): Locator {
-  return cellOutput(page, index).locator(".convlens-view").first();
+function view(index: number, nth = 0): Locator {
+  return cellOutput(page, index).locator(".convlens-view").nth(nth);
 }
 
 /** Waits until the view's panels are painted with `heatmaps` heatmaps in its first grid. */
-async function painted(index: number, heatmaps: number): Promise<void> {
-  await view(index).locator(`.convlens-panels[data-painted="true"] .convlens-grid[data-heatmaps="${heatmaps}"]`).first().waitFor({ timeout: 120_000 });
+async function painted(index: number, heatmaps: number, nth = 0): Promise<void> {
+  await view(index, nth).locator(`.convlens-panels[data-painted="true"] .convlens-grid[data-heatmaps="${heatmaps}"]`).first().waitFor({ timeout: 120_000 });
 }
 
 async function shoot(index: number, name: string): Promise<void> {
@@ -90,53 +96,127 @@ async function shoot(index: number, name: string): Promise<void> {
   await view(index).screenshot({ path: join(ARTIFACTS, `${name}.png`) });
 }
 
-test("every cell ran without an error, and step 1 printed the model's summary", { skip }, async () => {
-  assert.equal(await page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").count(), 0, browser.consoleLog());
-  // textContent, not innerText: JupyterLab skips rendering cells scrolled out of view
-  const summaryText = (await cellOutput(page, cellWith("summary(model)")).textContent()) ?? "";
-  assert.match(summaryText, /block1_conv1 \(Conv2D\)/);
-  assert.match(summaryText, /Total params: \d+/);
-  const listing = (await cellOutput(page, cellWith("convLayers(model)")).textContent()) ?? "";
-  assert.equal(listing.match(/block\d_conv\d/g)?.length, DEMO_BLOCKS.flat().length, listing);
+async function noErrors(): Promise<void> {
+  const stderr = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']");
+  assert.equal(await stderr.count(), 0, `${(await stderr.allTextContents()).join("\n")}\n${browser?.consoleLog()}`);
+}
+
+const [block1, block2, block3] = DEMO_BLOCKS;
+
+describe("notebook 01: the seed tutorial, step by step", { skip }, () => {
+  let cellWith: (marker: string) => number;
+  before(async () => {
+    cellWith = await openAndRun(FIRST!);
+  });
+  after(stopLab);
+
+  test("every cell ran without an error, and step 1 printed the model's summary", async () => {
+    await noErrors();
+    // textContent, not innerText: JupyterLab skips rendering cells scrolled out of view
+    const summaryText = (await cellOutput(page, cellWith("summary(model)")).textContent()) ?? "";
+    assert.match(summaryText, /block1_conv1 \(Conv2D\)/);
+    assert.match(summaryText, /Total params: \d+/);
+    const listing = (await cellOutput(page, cellWith("convLayers(model)")).textContent()) ?? "";
+    assert.equal(listing.match(/block\d_conv\d/g)?.length, DEMO_BLOCKS.flat().length, listing);
+  });
+
+  test("step 3: the first 6 filters × 3 colour channels render as 18 heatmaps", async () => {
+    const i = cellWith("showFilters(");
+    await painted(i, 18);
+    assert.equal(await view(i).locator(".convlens-layer-name").textContent(), "0: block1_conv1");
+    await shoot(i, "notebook01-step3-filters");
+  });
+
+  test("step 4: every map of block1_conv1, 8 to a row, beside the photo", async () => {
+    const i = cellWith("showFeatureMaps(");
+    await painted(i, block1[0]);
+    assert.equal(await view(i).locator(".convlens-input-image").count(), 1);
+    await shoot(i, "notebook01-step4-feature-maps");
+  });
+
+  test("step 5: the last layer of each block in tabs, paged at 64", async () => {
+    const i = cellWith("showLayers(");
+    await painted(i, block1[1]);
+    const tabs = await view(i).locator(".convlens-tab").allTextContents();
+    assert.deepEqual(tabs, ["1: block1_conv2", "4: block2_conv2", "7: block3_conv2"]);
+    await view(i).locator(".convlens-tab", { hasText: "block3_conv2" }).click();
+    await view(i).locator(".convlens-layer-name", { hasText: "block3_conv2" }).waitFor();
+    await painted(i, Math.min(64, block3[1]));
+    await view(i).locator(".convlens-page-label", { hasText: `page 1 of ${Math.ceil(block3[1] / 64)}` }).waitFor();
+    await shoot(i, "notebook01-step5-blocks");
+  });
+
+  test("step 6: the explorer switches layers without re-running the cell", async () => {
+    const i = cellWith("explore(");
+    await painted(i, block2[0]);
+    const prompt = cell(page, i).locator(".jp-InputArea-prompt");
+    const before = await prompt.textContent();
+    await view(i).locator(".convlens-layer-select").selectOption({ label: "7: block3_conv2" });
+    await view(i).locator(".convlens-layer-name", { hasText: "block3_conv2" }).waitFor({ timeout: 120_000 });
+    await painted(i, Math.min(64, block3[1]));
+    assert.match((await view(i).locator(".convlens-panel-header").textContent()) ?? "", new RegExp(`${block3[1]} channels`));
+    assert.equal(await prompt.textContent(), before, "the cell was not run again");
+    await shoot(i, "notebook01-step6-explorer");
+    await page.screenshot({ path: join(ARTIFACTS, "notebook01-lab.png") });
+  });
 });
 
-test("step 3: the first 6 filters × 3 colour channels render as 18 heatmaps", { skip }, async () => {
-  const i = cellWith("showFilters(");
-  await painted(i, 18);
-  assert.equal(await view(i).locator(".convlens-layer-name").textContent(), "0: block1_conv1");
-  await shoot(i, "notebook01-step3-filters");
-});
+describe("notebook 02: beyond the seed", { skip: skip || (!SECOND && "no notebooks/02-*.ipynb") }, () => {
+  let cellWith: (marker: string) => number;
+  before(async () => {
+    cellWith = await openAndRun(SECOND!);
+  });
+  after(stopLab);
 
-test("step 4: every map of block1_conv1, 8 to a row, beside the photo", { skip }, async () => {
-  const i = cellWith("showFeatureMaps(");
-  await painted(i, block1[0]);
-  assert.equal(await view(i).locator(".convlens-input-image").count(), 1);
-  await shoot(i, "notebook01-step4-feature-maps");
-});
+  test("every cell ran without an error", async () => {
+    await noErrors();
+  });
 
-test("step 5: the last layer of each block in tabs, paged at 64", { skip }, async () => {
-  const i = cellWith("showLayers(");
-  const last = (convs: readonly number[]) => convs.length - 1;
-  await painted(i, block1[last(block1)]);
-  const tabs = await view(i).locator(".convlens-tab").allTextContents();
-  assert.deepEqual(tabs, ["1: block1_conv2", "4: block2_conv2", "7: block3_conv2"]);
-  await view(i).locator(".convlens-tab", { hasText: "block3_conv2" }).click();
-  await view(i).locator(".convlens-layer-name", { hasText: "block3_conv2" }).waitFor();
-  await painted(i, Math.min(64, block3[last(block3)]));
-  await view(i).locator(".convlens-page-label", { hasText: `page 1 of ${Math.ceil(block3[last(block3)] / 64)}` }).waitFor();
-  await shoot(i, "notebook01-step5-blocks");
-});
+  test("a deep layer's filters page by page: 8 filters × 8 input channels, the next page from the kernel", async () => {
+    const i = cellWith("filterPages(");
+    await painted(i, 64);
+    assert.equal(await view(i).locator(".convlens-layer-name").textContent(), "7: block3_conv2");
+    await view(i).locator("button[title='next filters']").click();
+    await view(i).locator(".convlens-filter-page", { hasText: `filters 8–15 of ${block3[1]}` }).waitFor({ timeout: 60_000 });
+    await view(i).locator("button[title='next input channels']").click();
+    await view(i).locator(".convlens-channel-page", { hasText: `channels 8–15 of ${block3[0]}` }).waitFor({ timeout: 60_000 });
+    await painted(i, 64);
+    await shoot(i, "notebook02-deep-filters-page");
+  });
 
-test("step 6: the explorer switches layers without re-running the cell", { skip }, async () => {
-  const i = cellWith("explore(");
-  await painted(i, block2[0]);
-  const prompt = cell(page, i).locator(".jp-InputArea-prompt");
-  const before = await prompt.textContent();
-  await view(i).locator(".convlens-layer-select").selectOption({ label: "7: block3_conv2" });
-  await view(i).locator(".convlens-layer-name", { hasText: "block3_conv2" }).waitFor({ timeout: 120_000 });
-  await painted(i, 64);
-  assert.match((await view(i).locator(".convlens-panel-header").textContent()) ?? "", new RegExp(`${block3[1]} channels`));
-  assert.equal(await prompt.textContent(), before, "the cell was not run again");
-  await shoot(i, "notebook01-step6-explorer");
-  await page.screenshot({ path: join(ARTIFACTS, "notebook01-lab.png") });
+  test("every first-layer filter as one RGB picture", async () => {
+    const i = cellWith("rgb: true");
+    await painted(i, block1[0]);
+    assert.equal(await view(i).locator("input.convlens-rgb").isChecked(), true);
+    await shoot(i, "notebook02-rgb-filters");
+  });
+
+  test("channels on one shared scale, most active first", async () => {
+    const i = cellWith("scaleMode: \"shared\"");
+    await painted(i, Math.min(64, block2[1]));
+    const channels = (await view(i).locator(".convlens-grid").getAttribute("data-channels"))!.split(",").map(Number);
+    assert.deepEqual([...channels].sort((a, b) => a - b), Array.from({ length: channels.length }, (_, c) => c));
+    assert.notDeepEqual(channels, [...channels].sort((a, b) => a - b), "sorted by mean activation, not by index");
+    await shoot(i, "notebook02-shared-scale");
+  });
+
+  test("the explorer starts on filters and switches to feature maps live", async () => {
+    const i = cellWith("explore(");
+    await view(i).locator(".convlens-filters").waitFor({ timeout: 60_000 });
+    await painted(i, 64);
+    await view(i).locator(".convlens-mode-select").selectOption("maps");
+    await view(i).locator(".convlens-maps").waitFor({ timeout: 120_000 });
+    await painted(i, Math.min(64, block3[1]));
+  });
+
+  test("several photos side by side: one grid of 16 maps beside each photo", async () => {
+    const i = cellWith("for (const path of photos)");
+    assert.equal(await cellOutput(page, i).locator(".convlens-view").count(), 4);
+    for (let n = 0; n < 4; n++) {
+      await painted(i, 16, n);
+      assert.equal(await view(i, n).locator(".convlens-input-image").count(), 1);
+    }
+    await cellOutput(page, i).evaluate((el) => el.scrollIntoView({ block: "start" }));
+    await page.screenshot({ path: join(ARTIFACTS, "notebook02-photos-side-by-side.png") });
+  });
 });
