@@ -60,6 +60,22 @@ test("a runtime error becomes one error message and an error reply naming it", a
   assert.ok(!(errors[0].content.traceback as string[]).some((l) => l.includes("tslab/dist")), "kernel frames are trimmed");
 });
 
+test("a failing cell aborts the cells queued behind it (status aborted, as ipykernel); later cells run", async () => {
+  const failing = kernel.handle(request("execute_request", { code: 'throw new Error("first fails")' }));
+  const queued = request("execute_request", { code: "(globalThis as any).queuedRan = true;" });
+  const queuedReply = kernel.handle(queued);
+  assert.equal((await failing)?.content.status, "error");
+  assert.equal((await queuedReply)?.content.status, "aborted");
+  assert.equal((globalThis as { queuedRan?: boolean }).queuedRan, undefined, "the aborted cell did not run");
+  assert.ok(!outputsOf(queued).some((m) => m.msgType === "execute_input"), "an aborted cell publishes no execute_input");
+  // a silent request's failure aborts nothing (ipykernel: only visible cells stop the queue)
+  const silentFailing = kernel.handle(request("execute_request", { code: 'throw new Error("silent")', silent: true }));
+  const afterSilent = kernel.handle(request("execute_request", { code: "1" }));
+  assert.equal((await silentFailing)?.content.status, "error");
+  assert.equal((await afterSilent)?.content.status, "ok");
+  assert.equal((await kernel.handle(request("execute_request", { code: "2" })))?.content.status, "ok");
+});
+
 test("a type error is reported as a TypeScript compile error", async () => {
   const reply = await kernel.handle(request("execute_request", { code: 'const s: number = "text";' }));
   assert.equal(reply?.content.ename, "TypeScript compile error");
