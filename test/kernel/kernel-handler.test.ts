@@ -76,6 +76,17 @@ test("a failing cell aborts the cells queued behind it (status aborted, as ipyke
   assert.equal((await kernel.handle(request("execute_request", { code: "2" })))?.content.status, "ok");
 });
 
+test("queued cells: each is busy only while it runs (busy A, idle A, busy B, idle B)", async () => {
+  const a = request("execute_request", { code: "await new Promise((r) => setTimeout(r, 20)); 1" });
+  const b = request("execute_request", { code: "2" });
+  await Promise.all([kernel.handle(a), kernel.handle(b)]);
+  const ids = [a.header.msg_id, b.header.msg_id];
+  const statuses = sent
+    .filter((m) => m.msgType === "status" && ids.includes(String(m.parentHeader.msg_id)))
+    .map((m) => `${m.content.execution_state} ${m.parentHeader.msg_id === ids[0] ? "A" : "B"}`);
+  assert.deepEqual(statuses, ["busy A", "idle A", "busy B", "idle B"]);
+});
+
 test("a type error is reported as a TypeScript compile error", async () => {
   const reply = await kernel.handle(request("execute_request", { code: 'const s: number = "text";' }));
   assert.equal(reply?.content.ename, "TypeScript compile error");

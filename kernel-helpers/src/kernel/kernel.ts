@@ -88,7 +88,10 @@ export class ConvlensKernel {
 
   /** Handles one message; the reply (if any) goes back on the socket it came from. */
   async handle(msg: KernelMessage, channel: Channel = "shell"): Promise<Reply | null> {
-    this.runtime.publish("status", { execution_state: "busy" }, {}, [], msg.header);
+    // A cell is busy while it runs, not while it waits behind other cells: enqueueExecute
+    // brackets it, so "Run All" shows busy A, idle A, busy B, idle B (not idle while B runs).
+    const bracketed = msg.header.msg_type !== "execute_request";
+    if (bracketed) this.status("busy", msg);
     try {
       return await this.dispatch(msg, channel);
     } catch (e) {
@@ -96,8 +99,12 @@ export class ConvlensKernel {
       if (!msg.header.msg_type.endsWith("_request")) return null;
       return { msgType: msg.header.msg_type.replace(/_request$/, "_reply"), content: { status: "error", ...errorContent(e) } };
     } finally {
-      this.runtime.publish("status", { execution_state: "idle" }, {}, [], msg.header);
+      if (bracketed) this.status("idle", msg);
     }
+  }
+
+  private status(state: "busy" | "idle", msg: KernelMessage): void {
+    this.runtime.publish("status", { execution_state: state }, {}, [], msg.header);
   }
 
   private async dispatch(msg: KernelMessage, channel: Channel): Promise<Reply | null> {
@@ -175,7 +182,14 @@ export class ConvlensKernel {
 
   private enqueueExecute(msg: KernelMessage): Promise<JSONObject> {
     const epoch = this.abortEpoch;
-    const run = this.queueTail.then(() => this.execute(msg, epoch));
+    const run = this.queueTail.then(async () => {
+      this.status("busy", msg);
+      try {
+        return await this.execute(msg, epoch);
+      } finally {
+        this.status("idle", msg);
+      }
+    });
     this.queueTail = run.catch(() => undefined);
     return run;
   }
