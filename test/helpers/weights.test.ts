@@ -4,6 +4,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-node";
 import { loadKerasWeights, loadModel, vgg16, vgg19 } from "../../kernel-helpers/src/index";
+import { h5wasm } from "../../kernel-helpers/src/models/h5";
 import { serveFiles, tempDir, tinyCnn, writeKerasWeights } from "./fixtures";
 
 const weightsOf = (model: tf.LayersModel) => model.weights.map((w) => Array.from(w.read().dataSync()));
@@ -137,4 +138,19 @@ test("a file Keras already cached in KERAS_HOME/models is found without download
     else process.env.KERAS_HOME = saved;
     source.dispose();
   }
+});
+
+test("a full-model .h5 whose weights do not fit fails naming the weight, and leaks no tensor", async () => {
+  const dir = tempDir();
+  const source = tinyCnn({ seed: 12 });
+  const path = join(dir, "full.h5");
+  await writeKerasWeights(source, path, { wrongShapeLayer: "conv_a" });
+  const h5 = await h5wasm();
+  const file = new h5.File(path, "a");
+  file.create_attribute("model_config", JSON.stringify(source.toJSON(null, false)));
+  file.close();
+  source.dispose();
+  const before = tf.memory().numTensors;
+  await assert.rejects(loadModel(path), /layer "conv_a", weight "conv_a\/kernel:0" has shape \[3, 3, 3, 5\] in the file but the model expects \[3, 3, 3, 4\]/);
+  assert.equal(tf.memory().numTensors, before, "the model rebuilt from model_config was disposed");
 });

@@ -63,6 +63,11 @@ async function loadKerasH5Model(source: string, options: WeightsSourceOptions): 
     const why = error instanceof Error ? error.message.split("\n")[0] : String(error);
     throw new ConvlensError(`${path}: tfjs cannot rebuild this Keras architecture (${why})`);
   }
-  await loadKerasWeights(model, path, options);
+  try {
+    await loadKerasWeights(model, path, options);
+  } catch (error) {
+    model.dispose(); // its freshly initialised weights would otherwise leak
+    throw error;
+  }
   return model;
 }
