@@ -86,7 +86,13 @@ export async function cachedDownload(url: string, options: CachedDownloadOptions
   const temp = `${target}.part-${process.pid}-${Date.now()}`;
   try {
     await downloadTo(url, temp, onProgress);
-    await options.validate?.(temp);
+    try {
+      await options.validate?.(temp);
+    } catch (error) {
+      // name the download, not the temporary file the user never sees
+      const why = (error instanceof Error ? error.message : String(error)).replace(/^convlens: /, "").split(temp).join(fileName);
+      throw new ConvlensError(`the file downloaded from ${url} is not usable: ${why}; nothing was cached, check the URL`);
+    }
     renameSync(temp, target);
   } finally {
     rmSync(temp, { force: true });
