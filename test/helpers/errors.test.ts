@@ -71,6 +71,7 @@ test("bad inputs give clear errors and leave the helpers working", async () => {
     { what: "weights of the wrong shape", call: () => convlens.loadKerasWeights(model, join(dir, "wide.h5")), message: /layer "conv_a", weight "conv_a\/kernel:0" has shape \[3, 3, 3, 5\] in the file but the model expects \[3, 3, 3, 4\]/ },
     { what: "misspelt VGG option", call: () => convlens.vgg16({ include_top: true } as convlens.VggOptions), message: /unknown VGG option "include_top"; the options are weights, includeTop, inputShape, cacheDir, onProgress/ },
     { what: "VGG weights of the wrong type", call: () => convlens.vgg16({ weights: 42 as unknown as string }), message: /weights is "imagenet", a path or URL of a .h5 file, or null for random weights; not number 42/ },
+    { what: "VGG inputShape not a list", call: () => convlens.vgg16({ weights: null, inputShape: 224 as unknown as [number, number, number] }), message: /inputShape must be \[height, width, 3\] with height and width at least 32, not number 224/ },
     { what: "VGG top with another input size", call: () => convlens.vgg16({ weights: null, includeTop: true, inputShape: [128, 128, 3] }), message: /with includeTop the input must be \[224, 224, 3\]/ },
     { what: "model folder without model.json", call: () => convlens.loadModel(join(dir, "empty-folder")), message: /empty-folder has no model\.json/ },
     { what: "weights-only .h5 as a full model", call: () => convlens.loadModel(join(dir, "good.h5")), message: /good\.h5 holds weights only \(no model_config\)/ },

@@ -40,9 +40,11 @@ function checkOptions(options: unknown): VggOptions {
 }
 
 export function buildVgg(kind: keyof typeof BLOCKS, includeTop: boolean, inputShape: [number, number, number]): tf.LayersModel {
+  const wanted = "inputShape must be [height, width, 3] with height and width at least 32";
+  if (!Array.isArray(inputShape)) throw new ConvlensError(`${wanted}, not ${describeValue(inputShape)}`);
   const [height, width, depth] = inputShape;
   if (!(Number.isInteger(height) && Number.isInteger(width) && height >= 32 && width >= 32 && depth === 3)) {
-    throw new ConvlensError(`inputShape must be [height, width, 3] with height and width at least 32, not [${inputShape.join(", ")}]`);
+    throw new ConvlensError(`${wanted}, not [${inputShape.join(", ")}]`);
   }
   if (includeTop && (height !== 224 || width !== 224)) {
     throw new ConvlensError(`with includeTop the input must be [224, 224, 3] (the fc layers expect 7×7×512), not [${inputShape.join(", ")}]`);
