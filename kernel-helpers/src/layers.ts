@@ -33,10 +33,6 @@ export function resolveLayer(model: tf.LayersModel, spec: LayerSpec): ResolvedLa
   return { ref: { name, index }, layer: layers[index] };
 }
 
-export function layerClass(layer: tf.layers.Layer): string {
-  return layer.getClassName();
-}
-
 /** Conv layers: those whose first weight is a 4-D kernel (Conv2D, and subclasses such as SeparableConv2D's pointwise part are not counted). */
 export function isConv2D(layer: tf.layers.Layer): boolean {
   return layer.getClassName() === "Conv2D" && layer.weights.length > 0 && layer.weights[0].shape.length === 4;

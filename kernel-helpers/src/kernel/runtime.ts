@@ -64,11 +64,6 @@ export class KernelRuntime {
     this.outlet({ msgType, content, metadata, buffers, parentHeader });
   }
 
-  /** The request outputs currently belong to (the running cell, or the comm message being handled). */
-  get currentParent(): ParentHeader {
-    return this.parent;
-  }
-
   setParent(header: ParentHeader): void {
     this.parent = header;
   }

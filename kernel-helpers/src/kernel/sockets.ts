@@ -134,8 +134,4 @@ export class KernelSockets {
     await Promise.all([this.iopubQueue.flushed(), this.shellQueue.flushed(), this.controlQueue.flushed()]);
     for (const socket of [this.iopub, this.shell, this.control, this.stdin, this.heartbeat]) socket.close();
   }
-
-  get connectionInfo(): ConnectionInfo {
-    return this.connection;
-  }
 }
