@@ -9,13 +9,14 @@ import { installKernelRuntime, KernelRuntime } from "../../kernel-helpers/src/ke
 import type { Header, JSONObject, KernelMessage, OutgoingMessage } from "../../kernel-helpers/src/kernel/messages";
 
 let sent: OutgoingMessage[] = [];
+const logged: string[] = [];
 let kernel: ConvlensKernel;
 let runtime: KernelRuntime;
 const converter = createConverter({ isJS: false, isBrowser: false });
 let n = 0;
 
 before(() => {
-  runtime = new KernelRuntime((m) => sent.push(m));
+  runtime = new KernelRuntime((m) => sent.push(m), (text) => logged.push(text));
   installKernelRuntime(runtime);
   kernel = new ConvlensKernel(
     runtime,
@@ -146,6 +147,7 @@ test("comm_info_request filters by target_name", async () => {
 
 test("a malformed comm message gets no reply, is logged, and the next execute works", async () => {
   assert.equal(await kernel.handle(request("comm_msg", { data: "not an object" })), null);
+  assert.match(logged.join("\n"), /comm_msg .* failed: CommProtocolError: comm_msg without a comm_id string/);
   const reply = await kernel.handle(request("execute_request", { code: "1" }));
   assert.equal(reply?.content.status, "ok");
 });
