@@ -1,6 +1,6 @@
 // convlens widget model and view: one model holds a list of panels (feature maps or filters);
 // with a non-empty `layers` list the view is the layer explorer, whose choices the kernel answers.
-import { DOMWidgetModel, DOMWidgetView, type ISerializers } from "@jupyter-widgets/base";
+import { DOMWidgetModel, DOMWidgetView, WidgetModel, type ISerializers, type LayoutModel } from "@jupyter-widgets/base";
 import { button, el, select } from "./dom";
 import { renderFiltersPanel } from "./filters-panel";
 import { renderMapsPanel } from "./maps-panel";
@@ -52,6 +52,12 @@ export class ConvLensView extends DOMWidgetView {
   private panelsEl = el("div", "convlens-panels");
   /** resolves when the current panels are painted (tests and the bench wait on data-painted) */
   painted: Promise<void> = Promise.resolve();
+
+  // Our `layout` is "stacked" | "tabs", not a Layout model: DOMWidgetView would build a child
+  // view from the string and throw in create_view (an uncaught error per widget).
+  override setLayout(layout: LayoutModel, oldLayout?: LayoutModel): void {
+    if (layout instanceof WidgetModel) super.setLayout(layout, oldLayout);
+  }
 
   override render(): void {
     ensureStyles();
