@@ -2,7 +2,8 @@
 // real convlens kernel in headless Chromium; every cell run; the live widgets render and answer.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Locator, Page } from "playwright-core";
 import { DEMO_BLOCKS } from "../../kernel-helpers/src/demo";
@@ -43,9 +44,13 @@ function cleared(nb: NotebookJson): NotebookJson {
 let server: JupyterLabServer | undefined;
 let browser: Browser | undefined;
 let page: Page;
+let dataDir: string | undefined;
 
 /** A fresh JupyterLab (its root laid out like notebooks/) and browser for one notebook. */
 async function startLab(): Promise<void> {
+  // Its own Jupyter data dir: notebook trust signatures from other runs or from the user never apply.
+  dataDir = mkdtempSync(join(tmpdir(), "convlens-jupyter-data-"));
+  process.env.JUPYTER_DATA_DIR = dataDir;
   server = await startJupyterLab("notebook-tutorial");
   // The notebooks' relative paths (images/…, models/…) resolve in the server's root as in notebooks/.
   cpSync(join(NOTEBOOKS, "images"), join(server.rootDir, "images"), { recursive: true });
@@ -59,6 +64,8 @@ async function stopLab(): Promise<void> {
   await browser?.close();
   await server?.stop();
   browser = server = undefined;
+  delete process.env.JUPYTER_DATA_DIR;
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 }
 
 /**
@@ -96,7 +103,10 @@ async function shoot(index: number, name: string): Promise<void> {
   await view(index).screenshot({ path: join(ARTIFACTS, `${name}.png`) });
 }
 
+/** No stderr output in the notebook, and no uncaught error in the page (widget views included). */
 async function noErrors(): Promise<void> {
+  const pageErrors = (browser?.consoleLog() ?? "").split("\n").filter((line) => line.startsWith("[pageerror]"));
+  assert.deepEqual(pageErrors, []);
   const stderr = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']");
   assert.equal(await stderr.count(), 0, `${(await stderr.allTextContents()).join("\n")}\n${browser?.consoleLog()}`);
 }
@@ -218,5 +228,40 @@ describe("notebook 02: beyond the seed", { skip: skip || (!SECOND && "no noteboo
     }
     await cellOutput(page, i).evaluate((el) => el.scrollIntoView({ block: "start" }));
     await page.screenshot({ path: join(ARTIFACTS, "notebook02-photos-side-by-side.png") });
+  });
+});
+
+describe("notebook 01 as committed: PNG fallbacks until trusted, then its saved widgets", { skip }, () => {
+  let index: (marker: string) => number;
+  before(async () => {
+    const nb = JSON.parse(readFileSync(join(NOTEBOOKS, FIRST!), "utf8")) as NotebookJson;
+    index = (marker) => nb.cells.findIndex((c) => c.cell_type === "code" && sourceOf(c).includes(marker));
+    await startLab();
+    cpSync(join(NOTEBOOKS, FIRST!), join(server!.rootDir, FIRST!));
+    await openNotebook(page, server!, FIRST!);
+  });
+  after(stopLab);
+
+  test("not yet trusted (as from a clone), every widget output shows its PNG", async () => {
+    const widgetCells = ["showFilters(", "showFeatureMaps(", "showLayers(", "explore("].map((m) => index(m));
+    for (const i of widgetCells) {
+      // attached, not visible: JupyterLab leaves cells scrolled out of view unrendered
+      await cellOutput(page, i).locator(".jp-OutputArea-output[data-mime-type='image/png'] img").waitFor({ state: "attached", timeout: 60_000 });
+    }
+    assert.equal(await page.locator(".convlens-view").count(), 0);
+  });
+
+  test("trusted, the stored widget state draws the widgets before any cell runs, without a page error", async () => {
+    await page.keyboard.press("Control+Shift+c");
+    await page.keyboard.type("Trust Notebook");
+    await page.keyboard.press("Enter");
+    await page.locator(".jp-Dialog button.jp-mod-accept").click();
+    await painted(index("showFilters("), 18);
+    await painted(index("showFeatureMaps("), block1[0]);
+    assert.equal(await view(index("showFeatureMaps(")).locator(".convlens-input-image").count(), 1);
+    await painted(index("showLayers("), block1[1]);
+    await painted(index("explore("), block2[0]);
+    await noErrors();
+    await shoot(index("showFeatureMaps("), "notebook01-saved-state-feature-maps");
   });
 });
