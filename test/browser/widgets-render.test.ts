@@ -236,3 +236,20 @@ test("dispose purges the Plotly figure", async () => {
   });
   assert.deepEqual(left, { data: true, layout: true });
 });
+
+test("a panel disposed while its next page paints does not throw, and leaves no Plotly listeners", async () => {
+  await mount(mapsPanel(stack("c", 70, 4, 4), null)); // two pages
+  const left = await page.evaluate(() => {
+    const gd = document.querySelector(".convlens-grid") as unknown as { on?: unknown; _ev?: unknown };
+    document.querySelector<HTMLButtonElement>("button[title='next page']")!.click(); // purges page 1, draws page 2
+    let error = "";
+    try {
+      (window as any).__current.dispose(); // the view goes before page 2 is painted
+      (window as any).__current.dispose();
+    } catch (e) {
+      error = String(e);
+    }
+    return { error, on: gd.on === undefined, emitter: gd._ev === undefined };
+  });
+  assert.deepEqual(left, { error: "", on: true, emitter: true });
+});

@@ -98,10 +98,9 @@ export async function renderGrid(host: HTMLElement, spec: GridSpec): Promise<Ren
   });
   return {
     element,
-    dispose: () => {
-      element.removeAllListeners();
-      Plotly.purge(host);
-    },
+    // purge also drops the figure's event emitter, and our listeners with it; unlike
+    // removeAllListeners (gone from a purged figure) it is safe to call again.
+    dispose: () => Plotly.purge(host),
   };
 }
 

@@ -14,7 +14,6 @@ declare module "plotly.js-dist-min" {
   export interface PlotlyHTMLElement extends HTMLDivElement {
     on(event: "plotly_hover" | "plotly_click", handler: (event: PlotMouseEvent) => void): void;
     on(event: "plotly_unhover", handler: () => void): void;
-    removeAllListeners(event?: string): void;
     data: Datum[];
     _fullLayout?: Record<string, unknown>;
   }
