@@ -253,3 +253,59 @@ test("a panel disposed while its next page paints does not throw, and leaves no 
   });
   assert.deepEqual(left, { error: "", on: true, emitter: true });
 });
+
+test("a panel disposed while Plotly paints purges its grid and its enlarged channel once they are drawn", async () => {
+  const weights = Float32Array.from({ length: 2 * 3 * 9 }, (_, i) => i / 53);
+  const filters: FilterStack = {
+    layer: { name: "c", index: 1 }, kernelHeight: 3, kernelWidth: 3, filterStart: 0, filters: 2, channelStart: 0, inChannels: 3,
+    totalFilters: 2, totalInChannels: 3, normalisation: "minmax", data: weights, rawMin: 0, rawMax: 1,
+  };
+  const wires = [toWire(mapsPanel(stack("c", 4, 8, 8), null)), toWire(filtersPanel(filters))];
+  const left = await page.evaluate(async (wires) => {
+    const revive = (v: unknown): unknown => {
+      if (v && typeof v === "object" && "__bytes" in v) return new DataView(Uint8Array.from(atob((v as { __bytes: string }).__bytes), (c) => c.charCodeAt(0)).buffer);
+      if (Array.isArray(v)) return v.map(revive);
+      if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, revive(x)]));
+      return v;
+    };
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const t = (window as any).convlensTest;
+    (window as any).__current?.dispose();
+    document.body.replaceChildren();
+    const [panel, filterPanel] = t.panelsFrom(wires.map(revive));
+    const controller = new AbortController();
+    const ctx = { index: 0, signal: controller.signal, exactValue: async () => null, requestFilterPage: () => undefined };
+    const figures = (handle: { element: HTMLElement }) => ({
+      grid: handle.element.querySelector(".convlens-grid") as unknown as { data?: unknown; _fullLayout?: unknown },
+      large: handle.element.querySelector(".convlens-large") as unknown as { data?: unknown; _fullLayout?: unknown },
+    });
+    // The view re-renders (a new page of panels from the kernel) before the first paint is done.
+    const first = t.renderMapsPanel(panel, ctx);
+    document.body.append(first.element);
+    first.dispose();
+    await first.ready;
+    const filterGrid = t.renderFiltersPanel(filterPanel, ctx);
+    document.body.append(filterGrid.element);
+    filterGrid.dispose();
+    await filterGrid.ready;
+    // A click enlarges a channel; the panel goes before that heatmap is drawn.
+    const second = t.renderMapsPanel(panel, ctx);
+    document.body.append(second.element);
+    await second.ready;
+    const { grid } = figures(second);
+    (grid as unknown as { emit(event: string, data: unknown): void }).emit("plotly_click", { points: [{ curveNumber: 1 }] });
+    second.dispose();
+    await new Promise((resolve) => setTimeout(resolve, 50)); // let the enlarged channel's newPlot settle
+    controller.abort();
+    const a = figures(first);
+    const b = figures(second);
+    return {
+      firstGrid: a.grid.data === undefined && a.grid._fullLayout === undefined,
+      filterGrid: figures(filterGrid).grid.data === undefined && figures(filterGrid).grid._fullLayout === undefined,
+      enlarged: b.large.data === undefined && b.large._fullLayout === undefined,
+      largeTitle: second.element.querySelector(".convlens-large-title")?.textContent,
+    };
+  }, wires);
+  assert.equal(left.largeTitle, "channel 1", "the click did reach the panel");
+  assert.deepEqual({ firstGrid: left.firstGrid, filterGrid: left.filterGrid, enlarged: left.enlarged }, { firstGrid: true, filterGrid: true, enlarged: true });
+});

@@ -149,6 +149,7 @@ export function renderFiltersPanel(panel: FiltersPanel, ctx: PanelContext): Pane
     disposeLarge?.();
     largeTitle.textContent = t.hoverName;
     disposeLarge = await renderLarge(largeHost, t, ui.colour, 240, "");
+    if (disposed) disposeLarge(); // the panel went while Plotly painted: nothing else would purge it
   }
 
   async function draw(): Promise<void> {
@@ -164,7 +165,8 @@ export function renderFiltersPanel(panel: FiltersPanel, ctx: PanelContext): Pane
       onHover,
       onClick: (t) => void enlarge(t),
     });
-    if (!disposed) gridHost.dataset.heatmaps = String(tiles.length);
+    if (disposed) grid.dispose(); // the panel went while Plotly painted: nothing else would purge it
+    else gridHost.dataset.heatmaps = String(tiles.length);
   }
 
   return {

@@ -123,6 +123,7 @@ export function renderMapsPanel(panel: MapsPanel, ctx: PanelContext): PanelHandl
     disposeLarge?.();
     largeTitle.textContent = `channel ${channel}`;
     disposeLarge = await renderLarge(largeHost, tileOf(channel), ui.colour, 300, valueFormat);
+    if (disposed) disposeLarge(); // the panel went while Plotly painted: nothing else would purge it
   }
 
   async function draw(): Promise<void> {
@@ -144,7 +145,8 @@ export function renderMapsPanel(panel: MapsPanel, ctx: PanelContext): PanelHandl
       onHover: (t, r, c) => void onHover(t, r, c),
       onClick: (t) => void enlarge(t),
     });
-    if (!disposed) gridHost.dataset.heatmaps = String(pageChannels.length);
+    if (disposed) grid.dispose(); // the panel went while Plotly painted: nothing else would purge it
+    else gridHost.dataset.heatmaps = String(pageChannels.length);
   }
 
   async function showPage(page: number): Promise<void> {
