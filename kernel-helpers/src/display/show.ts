@@ -1,5 +1,6 @@
 // What a notebook cell calls: showFeatureMaps, showFilters, showLayers, explore.
 // Each opens one convlens widget and displays it with a PNG montage and a text line as fallbacks.
+import { inspect } from "node:util";
 import * as tf from "@tensorflow/tfjs-node";
 import { Widget, display } from "../kernel/widget";
 import type { ChannelStack, FilterStack } from "../types";
@@ -58,6 +59,10 @@ export class ConvLensWidget {
   ) {}
   close(): void {
     this.widget.close();
+  }
+  /** One line when a cell ends with `await show…(…)`: the kernel prints its last value with util.inspect. */
+  [inspect.custom](): string {
+    return `ConvLensWidget ${this.widget.commId}${this.widget.isOpen ? "" : " (closed)"}`;
   }
 }
 
