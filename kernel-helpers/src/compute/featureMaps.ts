@@ -5,6 +5,7 @@ import { type LayerSpec, resolveLayer } from "../layers";
 import type { ChannelStack, LayerRef } from "../types";
 import { checkModel } from "./check";
 import { imageToInput, type ImageSource, type InputOptions, isLoadedImage, loadImage, type LoadedImage } from "./images";
+import { channelPlanes } from "./planes";
 
 export type ImageLike = LoadedImage | tf.Tensor | ImageSource;
 
@@ -38,19 +39,30 @@ function checkLayers(model: tf.LayersModel, layers: unknown): LayerRef[] {
   });
 }
 
-/** Turns a [1, H, W, C] activation into channel planes (transposed on the native backend). */
-function toChannelStack(ref: LayerRef, activation: tf.Tensor): ChannelStack {
-  const [, height, width, channels] = activation.shape;
+/**
+ * Turns [1, H, W, C] activations into channel planes: each transposed on the native backend as a
+ * 2-D [H*W, C] → [C, H*W] (cheaper than the 3-D [H, W, C] → [C, H, W]), and every min/max in one
+ * small tensor, so the host reads one buffer per layer plus one.
+ */
+function toChannelStacks(refs: LayerRef[], activations: tf.Tensor[]): ChannelStack[] {
+  const shapes = activations.map((a) => a.shape as [number, number, number, number]);
   // tidy returns tensors only: handing it a large typed array makes it walk every element
-  const chw = tf.tidy(() => activation.squeeze([0]).transpose([2, 0, 1]));
-  const range = tf.tidy(() => tf.stack([chw.min(), chw.max()]));
+  const ranges = tf.tidy(() => tf.stack(activations.flatMap((a) => [a.min(), a.max()])));
+  const planes: tf.Tensor[] = [];
   try {
-    const data = chw.dataSync() as Float32Array;
-    const [min, max] = range.dataSync();
-    return { layer: ref, height, width, channels, data, min, max };
+    const bounds = ranges.dataSync();
+    return refs.map((ref, i) => {
+      const [, height, width, channels] = shapes[i];
+      const plane = tf.tidy(() => channelPlanes(activations[i].reshape([height * width, channels]) as tf.Tensor2D));
+      planes.push(plane);
+      // dataSync hands back a fresh Float32Array copied out of the tensor: ours to keep, no second copy
+      const data = plane.dataSync() as Float32Array;
+      plane.dispose();
+      return { layer: ref, height, width, channels, data, min: bounds[2 * i], max: bounds[2 * i + 1] };
+    });
   } finally {
-    chw.dispose();
-    range.dispose();
+    ranges.dispose();
+    tf.dispose(planes);
   }
 }
 
@@ -76,7 +88,7 @@ export function featureMapsSync(model: tf.LayersModel, image: LoadedImage | tf.T
   try {
     const result = sub.predict(input);
     outputs = Array.isArray(result) ? result : [result];
-    return refs.map((ref, i) => toChannelStack(ref, outputs[i]));
+    return toChannelStacks(refs, outputs);
   } finally {
     input.dispose();
     tf.dispose(outputs);
