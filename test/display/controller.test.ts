@@ -94,6 +94,31 @@ test("a fixed FilterStack cannot page: the status line says why, the kernel carr
   assert.match(widget.state.status, /^convlens: these filters cannot be paged/);
 });
 
+/** The status values a Backbone model would fire change:status for, given the kernel's updates in order. */
+function statusChanges(patches: Partial<ViewState>[], initial = ""): string[] {
+  const seen: string[] = [];
+  let current = initial;
+  for (const p of patches) {
+    if (p.status === undefined || p.status === current) continue;
+    current = p.status;
+    seen.push(current);
+  }
+  return seen;
+}
+
+test("a page request that fails like the one before still changes the status, so the front end's loading line goes", async () => {
+  const model = smallCnn();
+  const stack = filters(model, "block1_conv1", { filters: 6 });
+  const widget = new RecordingWidget({});
+  const controller = new DisplayController(widget, [{ kind: "filters", stack, compute: null, pageFilters: 8, pageChannels: 8, options: {} }]);
+  await controller.onMessage({ type: "filters_page", panel: 0, filter_start: 6, channel_start: 0 });
+  const first = statusChanges(widget.patches).length;
+  await controller.onMessage({ type: "filters_page", panel: 0, filter_start: 6, channel_start: 0 });
+  const changes = statusChanges(widget.patches);
+  assert.ok(changes.length > first, `the second failure fired no change:status (statuses: ${JSON.stringify(changes)})`);
+  assert.match(changes.at(-1)!, /^convlens: these filters cannot be paged/);
+});
+
 test("the explorer recomputes on the front end's layer and mode changes, without leaking tensors", async () => {
   const model = smallCnn();
   const img = image();

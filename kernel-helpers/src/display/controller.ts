@@ -79,6 +79,9 @@ export class DisplayController {
       this.widget.send(this.valueAt(request));
       return;
     }
+    // The front end shows its own "loading…" line and replaces it on a status change; a failure
+    // that repeats the previous error would change nothing, so every request first says this.
+    this.widget.set({ status: "computing filters…" });
     await this.guard(async () => {
       const source = this.sources[request.panel];
       if (!source || source.kind !== "filters" || !source.compute) throw new Error("these filters cannot be paged (showFilters was given one fixed FilterStack)");
