@@ -4,10 +4,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-node";
-import { DisplayController, clampFilterPage, type ViewWidget } from "../../kernel-helpers/src/display/controller";
+import { DisplayController, clampFilterPage, type ExplorerSource, type ViewWidget } from "../../kernel-helpers/src/display/controller";
 import { filterPages, modelExplorerSource } from "../../kernel-helpers/src/display/model-source";
 import { filtersPanel, type FiltersPanelState, type MapsPanelState, type ViewState } from "../../kernel-helpers/src/display/state";
 import { filters, featureMapsSync } from "../../kernel-helpers/src/compute";
+import type { ChannelStack } from "../../kernel-helpers/src/types";
 
 function smallCnn(): tf.LayersModel {
   const input = tf.input({ shape: [16, 16, 3] });
@@ -147,6 +148,28 @@ test("the explorer recomputes on the front end's layer and mode changes, without
   await controller.showExplorerLayer();
   assert.match(widget.state.status, /no conv layer has index 2; choose one of 1, 3/);
   img.dispose();
+});
+
+test("an explorer choice that fails after a newer one was shown leaves the newer panel and no error", async () => {
+  const stackOf = (index: number): ChannelStack => ({ layer: { name: `conv${index}`, index }, channels: 1, height: 2, width: 2, data: new Float32Array(4).fill(index), min: index, max: index });
+  let failSlow: (error: Error) => void = () => undefined;
+  const source: ExplorerSource = {
+    layers: [{ name: "conv1", index: 1 }, { name: "conv3", index: 3 }],
+    computeMaps: (layerIndex) => (layerIndex === 1 ? new Promise<ChannelStack>((_, reject) => (failSlow = reject)) : stackOf(layerIndex)),
+    computeFilters: () => {
+      throw new Error("not used");
+    },
+  };
+  const widget = new RecordingWidget({ layers: source.layers, layer_index: 3, mode: "maps" });
+  const controller = new DisplayController(widget, [], source);
+  widget.frontEndSets({ layer_index: 1 }); // slow, will fail
+  widget.frontEndSets({ layer_index: 3 }); // fast, shown
+  await controller.showExplorerLayer(); // the newest choice: conv3
+  assert.equal((widget.state.panels[0] as MapsPanelState).layer.name, "conv3");
+  failSlow(new Error("conv1 ran out of memory"));
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(widget.state.status, "", "the stale failure does not cover the panel that is shown");
+  assert.equal((widget.state.panels[0] as MapsPanelState).layer.name, "conv3");
 });
 
 test("page clamping", () => {

@@ -125,7 +125,7 @@ export class DisplayController {
       if (generation !== this.generation) return;
       this.sources = [source];
       this.widget.set({ panels: [panelOf(source, explorer.image ?? null)], status: "" });
-    });
+    }, () => generation === this.generation);
   }
 
   private replace(index: number, source: PanelSource): void {
@@ -134,10 +134,12 @@ export class DisplayController {
     this.widget.set({ panels, status: "" });
   }
 
-  private async guard(work: () => Promise<void>): Promise<void> {
+  /** Runs `work`; its error becomes the status line unless `current()` says a newer request took over. */
+  private async guard(work: () => Promise<void>, current: () => boolean = () => true): Promise<void> {
     try {
       await work();
     } catch (error) {
+      if (!current()) return;
       const message = error instanceof Error ? error.message : String(error);
       this.widget.set({ status: message.startsWith("convlens") ? message : `convlens: ${message}` });
     }
