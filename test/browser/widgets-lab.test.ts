@@ -219,4 +219,10 @@ test("saved widget state re-renders after a reload, without the kernel that made
   assert.equal(await view(5).locator(".convlens-layer-name").textContent(), `1: ${EVIL}`);
   assert.equal(await page.evaluate(() => (window as unknown as { __pwned?: unknown }).__pwned), undefined);
   await shoot(1, "lab-saved-state-block1_conv1");
+  // Nothing answers a saved widget: paging or switching layers says so instead of "loading…" for ever.
+  await view(4).locator("button[title='next filters']").click();
+  await view(4).locator(".convlens-status", { hasText: "no kernel is connected" }).waitFor({ timeout: 10_000 });
+  await view(3).locator(".convlens-layer-select").selectOption({ label: "1: block1_conv1" });
+  await view(3).locator(".convlens-status", { hasText: "no kernel is connected" }).waitFor({ timeout: 10_000 });
+  assert.equal(await view(3).locator(".convlens-layer-select").inputValue(), "9", "the dropdown goes back to the layer shown");
 });

@@ -116,6 +116,10 @@ export class ConvLensView extends DOMWidgetView {
 
   /** Explorer choices are synced state: the kernel hears change:layer_index / change:mode and recomputes. */
   private choose(patch: { layer_index?: number; mode?: string }): void {
+    if (this.noKernel()) {
+      this.renderExplorer(); // back to the choice that is shown
+      return;
+    }
     this.model.set(patch);
     this.model.save_changes();
   }
@@ -164,10 +168,18 @@ export class ConvLensView extends DOMWidgetView {
       signal: this.lifetime.signal,
       exactValue: (channel, row, col) => this.askValue({ type: "value", request: this.nextRequest++, panel: index, channel, row, col }),
       requestFilterPage: (filterStart, channelStart) => {
+        if (this.noKernel()) return;
         this.statusEl.textContent = "loading filters…";
         this.send({ type: "filters_page", panel: index, filter_start: Math.max(0, filterStart), channel_start: Math.max(0, channelStart) });
       },
     };
+  }
+
+  /** Saved widget state after a reload has no kernel behind it: say so rather than wait for an answer. */
+  private noKernel(): boolean {
+    if (this.model.comm_live) return false;
+    this.statusEl.textContent = "convlens: no kernel is connected to this widget (it is saved state); run its cell again to page or switch layers";
+    return true;
   }
 
   private askValue(request: Extract<Request, { type: "value" }>): Promise<number | null> {
