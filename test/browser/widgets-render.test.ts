@@ -217,6 +217,17 @@ test("the seed's 6 filters × 3 channels are 18 heatmaps whose values are the no
   await screenshot(page, "widgets-filters-rgb");
 });
 
+test("no RGB composite for the last 3 input channels of a deeper layer's 11 (only a first layer's 3 are an RGB image)", async () => {
+  const filters: FilterStack = {
+    layer: { name: "block2_conv1", index: 4 }, kernelHeight: 3, kernelWidth: 3, filterStart: 0, filters: 2, channelStart: 8, inChannels: 3,
+    totalFilters: 2, totalInChannels: 11, normalisation: "minmax", data: Float32Array.from({ length: 2 * 3 * 9 }, (_, i) => i / 53), rawMin: 0, rawMax: 1,
+  };
+  await mount(filtersPanel(filters, { rgb: true }));
+  assert.ok(await page.locator(".convlens-rgb").isDisabled(), "channels 8–10 are not an RGB image");
+  const types = await page.evaluate(() => (document.querySelector(".convlens-grid") as unknown as { data: { type: string }[] }).data.map((d) => d.type));
+  assert.deepEqual(types, Array(6).fill("heatmap"));
+});
+
 test("a layer name that is HTML is shown as text and never runs", async () => {
   const evil = "<img src=x onerror=window.__pwned=1>";
   await mount(mapsPanel({ ...stack(evil, 4, 8, 8), layer: { name: evil, index: 3 } }, null));

@@ -50,7 +50,8 @@ export function rgbComposite(panel: FiltersPanel, filter: number, range: [number
 export function renderFiltersPanel(panel: FiltersPanel, ctx: PanelContext): PanelHandle {
   const { signal } = ctx;
   const planes = panel.planes;
-  const canRgb = panel.in_channels === 3;
+  // An RGB composite means the image's three colour channels: first layers only, not any page of three.
+  const canRgb = panel.in_channels === 3 && panel.total_in_channels === 3;
   const ui = { colour: panel.colour_scale, rgb: panel.rgb && canRgb };
   const last = (start: number, n: number) => start + n - 1;
 
