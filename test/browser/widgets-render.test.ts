@@ -169,6 +169,43 @@ test("without a kernel the hover keeps the uint8 approximation, within half a qu
   assert.ok(error <= panel.planes.scale[5] / 2 + 1e-6, `approximation off by ${error}`);
 });
 
+test("a 224×224 map is drawn thinned to its 88 px tile at original coordinates; hover and the enlarged view keep full resolution", async () => {
+  const maps = stack("block1_conv1", 64, 224, 224);
+  const c = 12;
+  const plane = Array.from(maps.data.subarray(c * 224 * 224, (c + 1) * 224 * 224));
+  const panel = mapsPanel(maps, null);
+  await mount(panel, { channel: c, width: 224, values: plane });
+  const trace = await page.evaluate((c) => {
+    const d = (document.querySelector(".convlens-grid") as unknown as { data: { z: number[][]; x0: number; dx: number; y0: number; dy: number }[] }).data[c];
+    return { rows: d.z.length, cols: d.z[0].length, x0: d.x0, dx: d.dx, y0: d.y0, dy: d.dy, z: d.z };
+  }, c);
+  assert.deepEqual([trace.rows, trace.cols, trace.y0, trace.dy, trace.x0, trace.dx], [75, 75, 0, 3, 0, 3], "every 3rd row and column of 224, at most 88 per side");
+  await hover(c, 100, 50);
+  await page.waitForFunction(() => document.querySelector<HTMLElement>(".convlens-readout")?.dataset.exact === "true");
+  const shown = await readout();
+  const [row, col] = [Number(shown.row), Number(shown.col)];
+  assert.equal(shown.channel, String(c));
+  assert.deepEqual([row % 3, col % 3], [0, 0], `hover reports source coordinates (${row}, ${col}), not display cells`);
+  assert.ok(Math.abs(row - 100) <= 3 && Math.abs(col - 50) <= 3, `hover landed at (${row}, ${col})`);
+  assert.equal(Math.fround(Number(shown.value)), maps.data[(c * 224 + row) * 224 + col], "the readout is the kernel's value at that source pixel");
+  const size = 224 * 224;
+  const drawn = trace.z[row / 3][col / 3];
+  const approx = panel.planes.offset[c] + panel.planes.scale[c] * panel.planes.codes[c * size + row * 224 + col];
+  assert.equal(Math.fround(drawn), Math.fround(approx), "the cell under the mouse is drawn with that pixel's value");
+  await page.mouse.down();
+  await page.mouse.up();
+  await page.waitForFunction(() => (document.querySelector(".convlens-large") as unknown as { data?: unknown[] })?.data?.length === 1);
+  const large = await page.evaluate(() => {
+    const z = (document.querySelector(".convlens-large") as unknown as { data: { z: ArrayLike<number>[] }[] }).data[0].z;
+    return [z.length, z[0].length];
+  });
+  assert.deepEqual(large, [224, 224], "the enlarged channel is not thinned");
+  const small = stack("block3_conv3", 4, 56, 56);
+  await mount(mapsPanel(small, null));
+  const rows = await page.evaluate(() => (document.querySelector(".convlens-grid") as unknown as { data: { z: unknown[]; dy?: number }[] }).data[0]);
+  assert.deepEqual([rows.z.length, rows.dy], [56, 1], "a map that fits its tile is drawn whole");
+});
+
 test("paging a 256-channel layer reaches channel 255; sorting by mean puts the highest mean first", async () => {
   const maps = stack("block3_conv3", 256, 56, 56);
   const panel = mapsPanel(maps, null);

@@ -2,6 +2,7 @@
 // newPlot call lays out and paints 64 heatmaps far faster than 64 separate figures.
 import * as Plotly from "plotly.js-dist-min";
 import { plotlyColours } from "./colours";
+import { decimate, strideFor } from "./downsample";
 import type { ColourScale } from "./state";
 
 export interface Tile {
@@ -67,9 +68,14 @@ export async function renderGrid(host: HTMLElement, spec: GridSpec): Promise<Ren
     const y1 = 1 - top / height;
     const y0 = 1 - (top + tileSize) / height;
     const hover = `${tile.hoverName}<br>row %{y}, col %{x}<br>${tile.rgb ? "rgb %{z}" : (spec.valueFormat ? `value ≈ %{z:${spec.valueFormat}}` : "value %{z}")}<extra></extra>`;
+    // Shown thinned to about one cell per screen pixel, placed at the source rows/columns
+    // (y0/dy, x0/dx), so hover reports an original (row, col) whose value is the one drawn there.
+    const dy = strideFor(tile.z.length, tileSize);
+    const dx = strideFor(tile.z[0]?.length ?? 0, tileSize);
+    const z = decimate(tile.z as ArrayLike<unknown>[], dy, dx);
     const trace: Plotly.Datum = tile.rgb
-      ? { type: "image", z: tile.z, zmin: [0, 0, 0], zmax: [255, 255, 255], hovertemplate: hover }
-      : { type: "heatmap", z: tile.z, zmin: tile.zmin, zmax: tile.zmax, ...colours, showscale: false, hovertemplate: hover };
+      ? { type: "image", z, x0: 0, dx, y0: 0, dy, zmin: [0, 0, 0], zmax: [255, 255, 255], hovertemplate: hover }
+      : { type: "heatmap", z, x0: 0, dx, y0: 0, dy, zmin: tile.zmin, zmax: tile.zmax, ...colours, showscale: false, hovertemplate: hover };
     data.push({ ...trace, xaxis: `x${axis}`, yaxis: `y${axis}` });
     const hidden = { showgrid: false, zeroline: false, showticklabels: false, ticks: "", fixedrange: true, showline: false };
     layout[`xaxis${axis}`] = { ...hidden, domain: [x0, x1], anchor: `y${axis}` };
