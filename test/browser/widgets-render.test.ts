@@ -19,7 +19,14 @@ import { renderMapsPanel } from "./widgets/src/maps-panel";
 import { renderFiltersPanel } from "./widgets/src/filters-panel";
 import { panelsFrom } from "./widgets/src/state";
 import { ensureStyles } from "./widgets/src/styles";
-window.convlensTest = { renderMapsPanel, renderFiltersPanel, panelsFrom, ensureStyles };
+// The test sends wire state as JSON with binary buffers as { __bytes: base64 }; back to DataViews here.
+const reviveWire = (v) => {
+  if (v && typeof v === "object" && "__bytes" in v) return new DataView(Uint8Array.from(atob(v.__bytes), (c) => c.charCodeAt(0)).buffer);
+  if (Array.isArray(v)) return v.map(reviveWire);
+  if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, reviveWire(x)]));
+  return v;
+};
+window.convlensTest = { renderMapsPanel, renderFiltersPanel, panelsFrom, ensureStyles, reviveWire };
 `;
 
 before(async () => {
@@ -62,21 +69,12 @@ interface Answers {
 async function mount(panel: PanelState, answers: Answers | null = null): Promise<Mounted> {
   return page.evaluate(
     async ({ wire, answers }) => {
-      const revive = (v: unknown): unknown => {
-        if (v && typeof v === "object" && "__bytes" in v) {
-          const bytes = Uint8Array.from(atob((v as { __bytes: string }).__bytes), (c) => c.charCodeAt(0));
-          return new DataView(bytes.buffer);
-        }
-        if (Array.isArray(v)) return v.map(revive);
-        if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, revive(x)]));
-        return v;
-      };
       // eslint-disable-next-line @typescript-eslint/no-explicit-any
       const t = (window as any).convlensTest;
       (window as any).__current?.dispose();
       document.body.replaceChildren();
       t.ensureStyles();
-      const [panel] = t.panelsFrom([revive(wire)]);
+      const [panel] = t.panelsFrom([t.reviveWire(wire)]);
       const controller = new AbortController();
       const ctx = {
         index: 0,
@@ -310,17 +308,11 @@ test("a panel disposed while Plotly paints purges its grid and its enlarged chan
   };
   const wires = [toWire(mapsPanel(stack("c", 4, 8, 8), null)), toWire(filtersPanel(filters))];
   const left = await page.evaluate(async (wires) => {
-    const revive = (v: unknown): unknown => {
-      if (v && typeof v === "object" && "__bytes" in v) return new DataView(Uint8Array.from(atob((v as { __bytes: string }).__bytes), (c) => c.charCodeAt(0)).buffer);
-      if (Array.isArray(v)) return v.map(revive);
-      if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, revive(x)]));
-      return v;
-    };
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     const t = (window as any).convlensTest;
     (window as any).__current?.dispose();
     document.body.replaceChildren();
-    const [panel, filterPanel] = t.panelsFrom(wires.map(revive));
+    const [panel, filterPanel] = t.panelsFrom(wires.map(t.reviveWire));
     const controller = new AbortController();
     const ctx = { index: 0, signal: controller.signal, exactValue: async () => null, requestFilterPage: () => undefined };
     const figures = (handle: { element: HTMLElement }) => ({
