@@ -97,16 +97,16 @@ async function shoot(cell: number, name: string): Promise<void> {
   await view(cell).screenshot({ path: join(ARTIFACTS, `${name}.png`) });
 }
 
-/** Moves the mouse onto (row, col) of tile `tile` in the view's first grid, using Plotly's axes. */
+/** Moves the mouse onto (row, col) of tile `tile` in the view's first grid (one pair of axes, a trace per tile at its x0/y0). */
 async function hover(cell: number, tile: number, row: number, col: number): Promise<void> {
   const grid = view(cell).locator(".convlens-grid").first();
   await grid.scrollIntoViewIfNeeded();
   const { x, y } = await grid.evaluate(
     (gd, { tile, row, col }) => {
-      const full = (gd as unknown as { _fullLayout: Record<string, { _offset: number; l2p(v: number): number }> })._fullLayout;
-      const n = tile === 0 ? "" : String(tile + 1);
+      type Axis = { _offset: number; l2p(v: number): number };
+      const { _fullLayout: full, data } = gd as unknown as { _fullLayout: { xaxis: Axis; yaxis: Axis }; data: { x0: number; y0: number }[] };
       const box = gd.getBoundingClientRect();
-      return { x: box.left + full[`xaxis${n}`]._offset + full[`xaxis${n}`].l2p(col), y: box.top + full[`yaxis${n}`]._offset + full[`yaxis${n}`].l2p(row) };
+      return { x: box.left + full.xaxis._offset + full.xaxis.l2p(data[tile].x0 + col), y: box.top + full.yaxis._offset + full.yaxis.l2p(data[tile].y0 + row) };
     },
     { tile, row, col },
   );
@@ -172,7 +172,7 @@ test("the seed's 6 × 3 filter figure: 18 heatmaps with the normalised weights a
   assert.equal(weights.length, 6 * 3 * 9);
   const z = await view(4)
     .locator(".convlens-grid")
-    .evaluate((gd) => (gd as unknown as { data: { z: ArrayLike<number>[] }[] }).data.map((d) => Array.from(d.z, (row) => Array.from(row))));
+    .evaluate((gd) => (gd as unknown as { data: { type: string; z: ArrayLike<number>[] }[] }).data.filter((d) => d.type !== "scatter").map((d) => Array.from(d.z, (row) => Array.from(row))));
   assert.equal(z.length, 18);
   z.forEach((plane, p) => plane.forEach((row, y) => row.forEach((v, x) => assert.equal(v, Math.fround(weights[(p * 3 + y) * 3 + x])))));
   await shoot(4, "lab-seed-filters-6x3");

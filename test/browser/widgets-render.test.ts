@@ -94,16 +94,17 @@ async function mount(panel: PanelState, answers: Answers | null = null): Promise
   );
 }
 
-/** Moves the mouse over (row, col) of the grid's tile number `tile`, using Plotly's own axes. */
+/**
+ * Moves the mouse over (row, col) of the grid's tile number `tile`: every tile is a trace on the
+ * figure's one pair of axes, placed at its own origin (x0, y0).
+ */
 async function hover(tile: number, row: number, col: number): Promise<void> {
   const { x, y } = await page.evaluate(
     ({ tile, row, col }) => {
-      const gd = document.querySelector(".convlens-grid") as HTMLElement & { _fullLayout: Record<string, any> };
-      const n = tile === 0 ? "" : String(tile + 1);
-      const xa = gd._fullLayout[`xaxis${n}`];
-      const ya = gd._fullLayout[`yaxis${n}`];
+      const gd = document.querySelector(".convlens-grid") as HTMLElement & { _fullLayout: Record<string, any>; data: { x0: number; y0: number }[] };
+      const { xaxis: xa, yaxis: ya } = gd._fullLayout;
       const box = gd.getBoundingClientRect();
-      return { x: box.left + xa._offset + xa.l2p(col), y: box.top + ya._offset + ya.l2p(row) };
+      return { x: box.left + xa._offset + xa.l2p(gd.data[tile].x0 + col), y: box.top + ya._offset + ya.l2p(gd.data[tile].y0 + row) };
     },
     { tile, row, col },
   );
@@ -136,7 +137,7 @@ test("64 feature maps of 224×224 render as 64 heatmaps; hover shows the kernel'
   const mounted = await mount(mapsPanel(maps, null), { channel: c, width: 224, values: plane });
   t.diagnostic(`64 heatmaps of 224×224 painted in ${mounted.paintMs} ms`);
   assert.equal(mounted.heatmaps, 64);
-  const traces = await page.evaluate(() => (document.querySelector(".convlens-grid") as unknown as { data: { type: string }[] }).data.map((d) => d.type));
+  const traces = await page.evaluate(() => (document.querySelector(".convlens-grid") as unknown as { data: { type: string }[] }).data.map((d) => d.type).filter((type) => type !== "scatter"));
   assert.deepEqual(traces, Array(64).fill("heatmap"));
   await hover(c, 100, 50);
   await page.waitForFunction(() => {
@@ -151,7 +152,12 @@ test("64 feature maps of 224×224 render as 64 heatmaps; hover shows the kernel'
   assert.equal(Math.fround(Number(shown.value)), value);
   assert.match(shown.text, new RegExp(`^channel ${c}, row ${row}, col ${col}: -?\\d`));
   assert.equal(Math.fround(Number(shown.text.split(": ")[1])), value, "the printed number reads back as the same float32");
+  const tooltip = page.locator(".convlens-grid .convlens-tooltip");
+  assert.ok(await tooltip.isVisible(), "a tooltip by the mouse shows the same reading");
+  assert.equal(await tooltip.textContent(), shown.text);
   await screenshot(page, "widgets-feature-maps-64");
+  await page.mouse.move(2, 2);
+  await page.waitForFunction(() => document.querySelector<HTMLElement>(".convlens-tooltip")?.hidden === true);
 });
 
 test("without a kernel the hover keeps the uint8 approximation, within half a quantisation step", async () => {
@@ -177,7 +183,7 @@ test("a 224×224 map is drawn thinned to its 88 px tile at original coordinates;
     const d = (document.querySelector(".convlens-grid") as unknown as { data: { z: number[][]; x0: number; dx: number; y0: number; dy: number }[] }).data[c];
     return { rows: d.z.length, cols: d.z[0].length, x0: d.x0, dx: d.dx, y0: d.y0, dy: d.dy, z: d.z };
   }, c);
-  assert.deepEqual([trace.rows, trace.cols, trace.y0, trace.dy, trace.x0, trace.dx], [75, 75, 0, 3, 0, 3], "every 3rd row and column of 224, at most 88 per side");
+  assert.deepEqual([trace.rows, trace.cols, trace.dy, trace.dx], [75, 75, 3, 3], "every 3rd row and column of 224, at most 88 per side");
   await hover(c, 100, 50);
   await page.waitForFunction(() => document.querySelector<HTMLElement>(".convlens-readout")?.dataset.exact === "true");
   const shown = await readout();
@@ -216,7 +222,7 @@ test("paging a 256-channel layer reaches channel 255; sorting by mean puts the h
   const channels = await page.evaluate(() => document.querySelector<HTMLElement>(".convlens-grid")!.dataset.channels!.split(",").map(Number));
   assert.equal(channels.length, 64);
   assert.equal(channels.at(-1), 255);
-  const titles = await page.evaluate(() => Array.from(document.querySelectorAll(".convlens-grid .annotation-text")).map((t) => t.textContent));
+  const titles = await page.evaluate(() => Array.from(document.querySelectorAll(".convlens-grid .textpoint text")).map((t) => t.textContent));
   assert.ok(titles.includes("255"), "channel 255 is titled on the last page");
   assert.ok(await page.locator("button[title='next page']").isDisabled());
   await screenshot(page, "widgets-feature-maps-last-page");
@@ -237,7 +243,7 @@ test("the seed's 6 filters × 3 channels are 18 heatmaps whose values are the no
   };
   const mounted = await mount(filtersPanel(filters));
   assert.equal(mounted.heatmaps, 18);
-  const z = await page.evaluate(() => (document.querySelector(".convlens-grid") as unknown as { data: { z: ArrayLike<number>[] }[] }).data.map((d) => Array.from(d.z, (row) => Array.from(row))));
+  const z = await page.evaluate(() => (document.querySelector(".convlens-grid") as unknown as { data: { type: string; z: ArrayLike<number>[] }[] }).data.filter((d) => d.type !== "scatter").map((d) => Array.from(d.z, (row) => Array.from(row))));
   assert.equal(z.length, 18);
   z.forEach((plane, p) => plane.forEach((row, y) => row.forEach((v, x) => assert.equal(v, weights[(p * 3 + y) * 3 + x], `filter ${Math.floor(p / 3)} channel ${p % 3} (${y}, ${x})`))));
   await screenshot(page, "widgets-filters-6x3");
@@ -247,7 +253,7 @@ test("the seed's 6 filters × 3 channels are 18 heatmaps whose values are the no
 
   await page.locator(".convlens-rgb").check();
   await page.waitForFunction(() => document.querySelector<HTMLElement>(".convlens-grid")?.dataset.heatmaps === "6");
-  const types = await page.evaluate(() => (document.querySelector(".convlens-grid") as unknown as { data: { type: string }[] }).data.map((d) => d.type));
+  const types = await page.evaluate(() => (document.querySelector(".convlens-grid") as unknown as { data: { type: string }[] }).data.map((d) => d.type).filter((type) => type !== "scatter"));
   assert.deepEqual(types, Array(6).fill("image"));
   await screenshot(page, "widgets-filters-rgb");
 });
@@ -259,7 +265,7 @@ test("no RGB composite for the last 3 input channels of a deeper layer's 11 (onl
   };
   await mount(filtersPanel(filters, { rgb: true }));
   assert.ok(await page.locator(".convlens-rgb").isDisabled(), "channels 8–10 are not an RGB image");
-  const types = await page.evaluate(() => (document.querySelector(".convlens-grid") as unknown as { data: { type: string }[] }).data.map((d) => d.type));
+  const types = await page.evaluate(() => (document.querySelector(".convlens-grid") as unknown as { data: { type: string }[] }).data.map((d) => d.type).filter((type) => type !== "scatter"));
   assert.deepEqual(types, Array(6).fill("heatmap"));
 });
 

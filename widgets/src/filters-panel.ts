@@ -2,6 +2,7 @@
 // composite per filter for 3-channel first layers; pages of filters and channels come from the kernel.
 import { COLOUR_SCALE_LABELS } from "./colours";
 import { button, el, select } from "./dom";
+import { decimate } from "./downsample";
 import { renderGrid, renderLarge, type RenderedGrid, type Tile } from "./heatmap-grid";
 import type { PanelContext, PanelHandle } from "./panel";
 import { formatFloat32, planeRows, type ColourScale, type FiltersPanel, type Planes } from "./state";
@@ -117,13 +118,15 @@ export function renderFiltersPanel(panel: FiltersPanel, ctx: PanelContext): Pane
     for (let f = 0; f < panel.filters; f++) {
       const filter = panel.filter_start + f;
       if (ui.rgb) {
-        tiles.push({ title: `filter ${filter}`, z: rgbComposite(panel, f, range), rgb: true, zmin: 0, zmax: 255, hoverName: `filter ${filter} (RGB)` });
+        const composite = rgbComposite(panel, f, range);
+        tiles.push({ title: `filter ${filter}`, height: planes.height, width: planes.width, cells: (dy, dx) => decimate(composite, dy, dx) as number[][][], rgb: true, zmin: 0, zmax: 255, hoverName: `filter ${filter} (RGB)` });
         tilePlanes.push([f, -1]);
         continue;
       }
       for (let c = 0; c < panel.in_channels; c++) {
         const channel = panel.channel_start + c;
-        tiles.push({ title: `f${filter} c${channel}`, z: planeRows(planes, f * panel.in_channels + c), zmin: range[0], zmax: range[1], hoverName: `filter ${filter}, channel ${channel}` });
+        const plane = f * panel.in_channels + c;
+        tiles.push({ title: `f${filter} c${channel}`, height: planes.height, width: planes.width, cells: (dy, dx) => planeRows(planes, plane, dy, dx), zmin: range[0], zmax: range[1], hoverName: `filter ${filter}, channel ${channel}` });
         tilePlanes.push([f, c]);
       }
     }
@@ -135,6 +138,7 @@ export function renderFiltersPanel(panel: FiltersPanel, ctx: PanelContext): Pane
     const where = `filter ${panel.filter_start + f}, row ${row}, col ${col}`;
     if (c < 0) {
       readout.textContent = `${where} (RGB composite)`;
+      grid?.tip(readout.textContent);
       return;
     }
     const plane = f * panel.in_channels + c;
@@ -142,6 +146,7 @@ export function renderFiltersPanel(panel: FiltersPanel, ctx: PanelContext): Pane
     const value = planes.exact ? planes.exact[index] : planes.offset[plane] + planes.scale[plane] * planes.codes[index];
     readout.textContent = `${where}, channel ${panel.channel_start + c}: ${planes.exact ? "" : "≈ "}${formatFloat32(value)}`;
     readout.dataset.value = String(value);
+    grid?.tip(readout.textContent);
   }
 
   async function enlarge(tile: number): Promise<void> {
@@ -162,7 +167,6 @@ export function renderFiltersPanel(panel: FiltersPanel, ctx: PanelContext): Pane
       columns: ui.rgb ? Math.min(8, panel.filters) : panel.in_channels,
       tileSize: 56,
       colourScale: ui.colour,
-      valueFormat: "",
       onHover,
       onClick: (t) => void enlarge(t),
     });

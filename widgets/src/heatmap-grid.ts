@@ -1,120 +1,137 @@
-// A page of small heatmaps drawn as ONE Plotly figure with one subplot per tile: a single
-// newPlot call lays out and paints 64 heatmaps far faster than 64 separate figures.
+// A page of small heatmaps drawn as ONE Plotly figure on ONE pair of axes: every tile is its own
+// heatmap trace, shifted into place with x0/y0. Plotly's cost grows with subplots (axes, clip
+// paths, drag layers per subplot), not with traces on one subplot, so 64 tiles cost about what a
+// few subplots did. The hover label is ours (a small tooltip), since Plotly's would show the
+// shared axes' coordinates rather than the tile's own row and column.
 import * as Plotly from "plotly.js-dist-min";
 import { plotlyColours } from "./colours";
-import { decimate, strideFor } from "./downsample";
+import { el } from "./dom";
+import { gridGeometry } from "./grid-geometry";
 import type { ColourScale } from "./state";
 
 export interface Tile {
   /** shown above the tile (numbers only; model strings never go into Plotly) */
   title: string;
-  /** rows of values (a heatmap) or rows of [r, g, b] 0..255 (an RGB composite) */
-  z: ArrayLike<number>[] | number[][][];
+  /** source rows and columns */
+  height: number;
+  width: number;
+  /**
+   * Every rowStride-th row and colStride-th column, starting at 0: rows of values (a heatmap) or
+   * rows of [r, g, b] 0..255 (an RGB composite). Asked for thinned, so only drawn cells are made.
+   */
+  cells(rowStride: number, colStride: number): ArrayLike<number>[] | number[][][];
   rgb?: boolean;
   zmin: number;
   zmax: number;
-  /** hover label lines after the position, e.g. "channel 12" */
+  /** how the tooltip names the tile, e.g. "channel 12" */
   hoverName: string;
 }
 
 export interface GridSpec {
+  /** all tiles of a grid have the same number of rows and columns */
   tiles: Tile[];
   columns: number;
   /** pixels per tile side */
   tileSize: number;
   colourScale: ColourScale;
-  /** the hover label's value format (d3-format), e.g. ".4g" for approximations */
-  valueFormat: string;
-  onHover?: (tile: number, row: number, col: number, value: number | undefined) => void;
+  onHover?: (tile: number, row: number, col: number) => void;
   onUnhover?: () => void;
   onClick?: (tile: number) => void;
 }
 
-const TITLE_PX = 16;
-const GAP_PX = 6;
-
 export interface RenderedGrid {
   element: Plotly.PlotlyHTMLElement;
+  /** the tooltip's text for the tile under the mouse (null hides it) */
+  tip(text: string | null): void;
   dispose(): void;
 }
 
 /** Draws the tiles in rows of `columns` into `host`; resolves once Plotly has painted them. */
 export async function renderGrid(host: HTMLElement, spec: GridSpec): Promise<RenderedGrid> {
   const { tiles, columns, tileSize } = spec;
-  const rows = Math.max(1, Math.ceil(tiles.length / columns));
-  const width = columns * (tileSize + GAP_PX);
-  const height = rows * (tileSize + TITLE_PX + GAP_PX);
+  const geometry = gridGeometry(tiles.length, columns, tileSize, tiles[0]?.height ?? 1, tiles[0]?.width ?? 1);
+  const { dx, dy } = geometry;
   const colours = plotlyColours(spec.colourScale);
-  const data: Plotly.Datum[] = [];
+  const axis = { showgrid: false, zeroline: false, showticklabels: false, ticks: "", fixedrange: true, showline: false };
+  const titles = { type: "scatter", mode: "text", x: [] as number[], y: [] as number[], text: [] as string[], textfont: { size: 11 }, hoverinfo: "skip", cliponaxis: false };
+  const data: Plotly.Datum[] = tiles.map((tile, i) => {
+    const { x, y } = geometry.origin(i);
+    const title = geometry.title(i);
+    titles.x.push(title.x);
+    titles.y.push(title.y);
+    titles.text.push(tile.title);
+    // Shown thinned to about one cell per screen pixel, at the source rows/columns (dy, dx), so a
+    // hovered cell's (row, col) is an original one and its value is the one drawn there.
+    const z = tile.cells(dy, dx);
+    const placed = { z, x0: x, dx, y0: y, dy, hoverinfo: "none" };
+    return tile.rgb
+      ? { type: "image", ...placed, zmin: [0, 0, 0], zmax: [255, 255, 255] }
+      : { type: "heatmap", ...placed, zmin: tile.zmin, zmax: tile.zmax, ...colours, showscale: false };
+  });
+  // last, so that a trace's curveNumber is its tile number
+  data.push(titles);
   const layout: Plotly.Datum = {
-    width,
-    height,
+    width: geometry.width,
+    height: geometry.height,
     margin: { l: 0, r: 0, t: 0, b: 0 },
     showlegend: false,
     hovermode: "closest",
     dragmode: false,
     paper_bgcolor: "rgba(0,0,0,0)",
     plot_bgcolor: "rgba(0,0,0,0)",
-    annotations: [] as Plotly.Datum[],
+    xaxis: { ...axis, range: geometry.xRange },
+    yaxis: { ...axis, range: geometry.yRange },
   };
-  tiles.forEach((tile, i) => {
-    const axis = i === 0 ? "" : String(i + 1);
-    const col = i % columns;
-    const row = Math.floor(i / columns);
-    const x0 = (col * (tileSize + GAP_PX)) / width;
-    const x1 = (col * (tileSize + GAP_PX) + tileSize) / width;
-    // y domains run bottom-up; tiles fill top-down with their title above them.
-    const top = row * (tileSize + TITLE_PX + GAP_PX) + TITLE_PX;
-    const y1 = 1 - top / height;
-    const y0 = 1 - (top + tileSize) / height;
-    const hover = `${tile.hoverName}<br>row %{y}, col %{x}<br>${tile.rgb ? "rgb %{z}" : (spec.valueFormat ? `value ≈ %{z:${spec.valueFormat}}` : "value %{z}")}<extra></extra>`;
-    // Shown thinned to about one cell per screen pixel, placed at the source rows/columns
-    // (y0/dy, x0/dx), so hover reports an original (row, col) whose value is the one drawn there.
-    const dy = strideFor(tile.z.length, tileSize);
-    const dx = strideFor(tile.z[0]?.length ?? 0, tileSize);
-    const z = decimate(tile.z as ArrayLike<unknown>[], dy, dx);
-    const trace: Plotly.Datum = tile.rgb
-      ? { type: "image", z, x0: 0, dx, y0: 0, dy, zmin: [0, 0, 0], zmax: [255, 255, 255], hovertemplate: hover }
-      : { type: "heatmap", z, x0: 0, dx, y0: 0, dy, zmin: tile.zmin, zmax: tile.zmax, ...colours, showscale: false, hovertemplate: hover };
-    data.push({ ...trace, xaxis: `x${axis}`, yaxis: `y${axis}` });
-    const hidden = { showgrid: false, zeroline: false, showticklabels: false, ticks: "", fixedrange: true, showline: false };
-    layout[`xaxis${axis}`] = { ...hidden, domain: [x0, x1], anchor: `y${axis}` };
-    layout[`yaxis${axis}`] = { ...hidden, domain: [y0, y1], anchor: `x${axis}`, autorange: "reversed" };
-    (layout.annotations as Plotly.Datum[]).push({
-      text: tile.title,
-      showarrow: false,
-      xref: "paper",
-      yref: "paper",
-      x: (x0 + x1) / 2,
-      y: y1,
-      xanchor: "center",
-      yanchor: "bottom",
-      font: { size: 11 },
-    });
-  });
   const element = await Plotly.newPlot(host, data, layout, { displayModeBar: false, responsive: false, scrollZoom: false, doubleClick: false });
+  host.style.position = "relative";
+  const tooltip = el("div", "convlens-tooltip");
+  tooltip.hidden = true;
+  host.append(tooltip);
   element.on("plotly_hover", (event) => {
     const point = event.points[0];
-    if (point) spec.onHover?.(point.curveNumber, point.y, point.x, typeof point.z === "number" ? point.z : undefined);
+    if (!point || point.curveNumber >= tiles.length) return;
+    // a cell's centre is origin + k·stride: back to the tile's own source row and column
+    const origin = geometry.origin(point.curveNumber);
+    const row = Math.round((point.y - origin.y) / dy) * dy;
+    const col = Math.round((point.x - origin.x) / dx) * dx;
+    const box = host.getBoundingClientRect();
+    if (event.event) {
+      // beside the mouse, flipped to its left in the grid's right half so it stays on the page
+      const left = event.event.clientX - box.left;
+      tooltip.style.top = `${event.event.clientY - box.top + 14}px`;
+      tooltip.style.left = left > box.width / 2 ? "" : `${left + 14}px`;
+      tooltip.style.right = left > box.width / 2 ? `${box.width - left + 14}px` : "";
+    }
+    spec.onHover?.(point.curveNumber, row, col);
   });
-  element.on("plotly_unhover", () => spec.onUnhover?.());
+  element.on("plotly_unhover", () => {
+    tooltip.hidden = true;
+    spec.onUnhover?.();
+  });
   element.on("plotly_click", (event) => {
     const point = event.points[0];
-    if (point) spec.onClick?.(point.curveNumber);
+    if (point && point.curveNumber < tiles.length) spec.onClick?.(point.curveNumber);
   });
   return {
     element,
+    tip: (text) => {
+      tooltip.hidden = text === null;
+      tooltip.textContent = text ?? "";
+    },
     // purge also drops the figure's event emitter, and our listeners with it; unlike
     // removeAllListeners (gone from a purged figure) it is safe to call again.
-    dispose: () => Plotly.purge(host),
+    dispose: () => {
+      Plotly.purge(host);
+      tooltip.remove();
+    },
   };
 }
 
 /** One big heatmap with a colour bar (a channel enlarged on click). */
 export async function renderLarge(host: HTMLElement, tile: Tile, colourScale: ColourScale, size: number, valueFormat: string): Promise<() => void> {
   const trace: Plotly.Datum = tile.rgb
-    ? { type: "image", z: tile.z, zmin: [0, 0, 0], zmax: [255, 255, 255] }
-    : { type: "heatmap", z: tile.z, zmin: tile.zmin, zmax: tile.zmax, ...plotlyColours(colourScale), showscale: true, hovertemplate: `${tile.hoverName}<br>row %{y}, col %{x}<br>value %{z:${valueFormat}}<extra></extra>` };
+    ? { type: "image", z: tile.cells(1, 1), zmin: [0, 0, 0], zmax: [255, 255, 255] }
+    : { type: "heatmap", z: tile.cells(1, 1), zmin: tile.zmin, zmax: tile.zmax, ...plotlyColours(colourScale), showscale: true, hovertemplate: `${tile.hoverName}<br>row %{y}, col %{x}<br>value %{z:${valueFormat}}<extra></extra>` };
   const axis = { showgrid: false, zeroline: false, fixedrange: true };
   await Plotly.newPlot(
     host,

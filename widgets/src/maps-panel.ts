@@ -88,7 +88,7 @@ export function renderMapsPanel(panel: MapsPanel, ctx: PanelContext): PanelHandl
 
   const tileOf = (channel: number): Tile => {
     const [zmin, zmax] = colourRange(panel, channel, ui.scale);
-    return { title: String(channel), z: planeRows(planes, channel), zmin, zmax: zmax > zmin ? zmax : zmin + 1e-6, hoverName: `channel ${channel}` };
+    return { title: String(channel), height: planes.height, width: planes.width, cells: (dy, dx) => planeRows(planes, channel, dy, dx), zmin, zmax: zmax > zmin ? zmax : zmin + 1e-6, hoverName: `channel ${channel}` };
   };
 
   async function onHover(tile: number, row: number, col: number): Promise<void> {
@@ -113,6 +113,7 @@ export function renderMapsPanel(panel: MapsPanel, ctx: PanelContext): PanelHandl
 
   function show(where: string, value: number, exact: boolean): void {
     readout.textContent = `${where}: ${exact ? "" : "≈ "}${formatFloat32(value)}`;
+    grid?.tip(readout.textContent);
     readout.dataset.value = String(value);
     readout.dataset.exact = String(exact);
   }
@@ -141,8 +142,8 @@ export function renderMapsPanel(panel: MapsPanel, ctx: PanelContext): PanelHandl
       columns: panel.columns,
       tileSize,
       colourScale: ui.colour,
-      valueFormat,
       onHover: (t, r, c) => void onHover(t, r, c),
+      onUnhover: () => void ++hoverToken, // an exact value arriving later must not bring the tooltip back
       onClick: (t) => void enlarge(t),
     });
     if (disposed) grid.dispose(); // the panel went while Plotly painted: nothing else would purge it

@@ -10,6 +10,8 @@ declare module "plotly.js-dist-min" {
   }
   export interface PlotMouseEvent {
     points: PlotDatum[];
+    /** the DOM event behind it */
+    event?: MouseEvent;
   }
   export interface PlotlyHTMLElement extends HTMLDivElement {
     on(event: "plotly_hover" | "plotly_click", handler: (event: PlotMouseEvent) => void): void;

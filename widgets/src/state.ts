@@ -117,22 +117,31 @@ export function planeRange(planes: Planes, plane: number): [number, number] {
   return [min, min + 255 * planes.scale[plane]];
 }
 
-/** One plane as rows of floats, for a Plotly heatmap's z: exact values if present, else the codes mapped back. */
-export function planeRows(planes: Planes, plane: number): Float32Array[] {
+/**
+ * One plane as rows of floats, for a Plotly heatmap's z: exact values if present, else the codes
+ * mapped back; every `rowStride`-th row and `colStride`-th column only (a thinned grid tile costs
+ * its drawn cells, not the whole plane).
+ */
+export function planeRows(planes: Planes, plane: number, rowStride = 1, colStride = 1): Float32Array[] {
   const { height, width } = planes;
   const size = height * width;
-  let values: Float32Array;
-  if (planes.exact) {
-    values = planes.exact.subarray(plane * size, (plane + 1) * size);
-  } else {
-    values = new Float32Array(size);
-    const offset = planes.offset[plane];
-    const scale = planes.scale[plane];
-    const codes = planes.codes.subarray(plane * size, (plane + 1) * size);
-    for (let i = 0; i < size; i++) values[i] = offset + scale * codes[i];
-  }
   const rows: Float32Array[] = [];
-  for (let y = 0; y < height; y++) rows.push(values.subarray(y * width, (y + 1) * width));
+  if (planes.exact && colStride === 1) {
+    const values = planes.exact.subarray(plane * size, (plane + 1) * size);
+    for (let y = 0; y < height; y += rowStride) rows.push(values.subarray(y * width, (y + 1) * width));
+    return rows;
+  }
+  const offset = planes.offset[plane];
+  const scale = planes.scale[plane];
+  const start = plane * size;
+  const cols = Math.ceil(width / colStride);
+  for (let y = 0; y < height; y += rowStride) {
+    const row = new Float32Array(cols);
+    const at = start + y * width;
+    if (planes.exact) for (let x = 0, i = 0; x < width; x += colStride, i++) row[i] = planes.exact[at + x];
+    else for (let x = 0, i = 0; x < width; x += colStride, i++) row[i] = offset + scale * planes.codes[at + x];
+    rows.push(row);
+  }
   return rows;
 }
 
