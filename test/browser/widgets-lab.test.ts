@@ -97,16 +97,19 @@ async function shoot(cell: number, name: string): Promise<void> {
   await view(cell).screenshot({ path: join(ARTIFACTS, `${name}.png`) });
 }
 
-/** Moves the mouse onto (row, col) of tile `tile` in the view's first grid (one pair of axes, a trace per tile at its x0/y0). */
+/** Moves the mouse onto source (row, col) of tile `tile` in the view's first grid (one heatmap mosaic of the page's tiles). */
 async function hover(cell: number, tile: number, row: number, col: number): Promise<void> {
   const grid = view(cell).locator(".convlens-grid").first();
   await grid.scrollIntoViewIfNeeded();
   const { x, y } = await grid.evaluate(
     (gd, { tile, row, col }) => {
       type Axis = { _offset: number; l2p(v: number): number };
-      const { _fullLayout: full, data } = gd as unknown as { _fullLayout: { xaxis: Axis; yaxis: Axis }; data: { x0: number; y0: number }[] };
+      type Geometry = { dy: number; dx: number; origin(t: number): { row: number; col: number } };
+      const { _fullLayout: full, convlensGrid } = gd as unknown as { _fullLayout: { xaxis: Axis; yaxis: Axis }; convlensGrid: { geometry: Geometry } };
+      const g = convlensGrid.geometry;
+      const origin = g.origin(tile);
       const box = gd.getBoundingClientRect();
-      return { x: box.left + full.xaxis._offset + full.xaxis.l2p(data[tile].x0 + col), y: box.top + full.yaxis._offset + full.yaxis.l2p(data[tile].y0 + row) };
+      return { x: box.left + full.xaxis._offset + full.xaxis.l2p(origin.col + col / g.dx), y: box.top + full.yaxis._offset + full.yaxis.l2p(origin.row + row / g.dy) };
     },
     { tile, row, col },
   );
@@ -172,7 +175,17 @@ test("the seed's 6 × 3 filter figure: 18 heatmaps with the normalised weights a
   assert.equal(weights.length, 6 * 3 * 9);
   const z = await view(4)
     .locator(".convlens-grid")
-    .evaluate((gd) => (gd as unknown as { data: { type: string; z: ArrayLike<number>[] }[] }).data.filter((d) => d.type !== "scatter").map((d) => Array.from(d.z, (row) => Array.from(row))));
+    .evaluate((gd) => {
+      // the page's one heatmap holds the 18 tiles (one shared range: the weights as they are)
+      type Geometry = { tileRows: number; tileCols: number; origin(t: number): { row: number; col: number } };
+      const { data, convlensGrid } = gd as unknown as { data: { z: ArrayLike<number>[] }[]; convlensGrid: { geometry: Geometry; scaled: unknown } };
+      if (convlensGrid.scaled !== null) throw new Error("the filter page was drawn scaled, not as the weights");
+      const g = convlensGrid.geometry;
+      return Array.from({ length: 18 }, (_, t) => {
+        const o = g.origin(t);
+        return Array.from({ length: g.tileRows }, (_, y) => Array.from({ length: g.tileCols }, (_, x) => data[0].z[o.row + y][o.col + x]));
+      });
+    });
   assert.equal(z.length, 18);
   z.forEach((plane, p) => plane.forEach((row, y) => row.forEach((v, x) => assert.equal(v, Math.fround(weights[(p * 3 + y) * 3 + x])))));
   await shoot(4, "lab-seed-filters-6x3");

@@ -26,7 +26,19 @@ const reviveWire = (v) => {
   if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, reviveWire(x)]));
   return v;
 };
-window.convlensTest = { renderMapsPanel, renderFiltersPanel, panelsFrom, ensureStyles, reviveWire };
+// A grid page is one heatmap (a mosaic of its tiles); the values Plotly holds for tile t, back in
+// the tile's own units when the mosaic scaled them to 0..1, with the tile's thinning.
+const tileValues = (t) => {
+  const gd = document.querySelector(".convlens-grid");
+  const { geometry: g, scaled } = gd.convlensGrid;
+  const { row, col } = g.origin(t);
+  const z = gd.data[0].z;
+  const [lo, hi] = scaled ? scaled[t] : [0, 1];
+  const values = Array.from({ length: g.tileRows }, (_, y) => Array.from({ length: g.tileCols }, (_, x) => (scaled ? lo + z[row + y][col + x] * (hi - lo) : z[row + y][col + x])));
+  return { values, dy: g.dy, dx: g.dx, scaled: scaled !== null };
+};
+const traceTypes = () => document.querySelector(".convlens-grid").data.map((d) => d.type);
+window.convlensTest = { renderMapsPanel, renderFiltersPanel, panelsFrom, ensureStyles, reviveWire, tileValues, traceTypes };
 `;
 
 before(async () => {
@@ -94,22 +106,30 @@ async function mount(panel: PanelState, answers: Answers | null = null): Promise
   );
 }
 
-/**
- * Moves the mouse over (row, col) of the grid's tile number `tile`: every tile is a trace on the
- * figure's one pair of axes, placed at its own origin (x0, y0).
- */
+/** Moves the mouse over source (row, col) of the grid's tile number `tile`, through Plotly's own axes. */
 async function hover(tile: number, row: number, col: number): Promise<void> {
   const { x, y } = await page.evaluate(
     ({ tile, row, col }) => {
-      const gd = document.querySelector(".convlens-grid") as HTMLElement & { _fullLayout: Record<string, any>; data: { x0: number; y0: number }[] };
+      const gd = document.querySelector(".convlens-grid") as HTMLElement & { _fullLayout: Record<string, any>; convlensGrid: any };
       const { xaxis: xa, yaxis: ya } = gd._fullLayout;
+      const g = gd.convlensGrid.geometry;
+      const origin = g.origin(tile);
       const box = gd.getBoundingClientRect();
-      return { x: box.left + xa._offset + xa.l2p(gd.data[tile].x0 + col), y: box.top + ya._offset + ya.l2p(gd.data[tile].y0 + row) };
+      return { x: box.left + xa._offset + xa.l2p(origin.col + col / g.dx), y: box.top + ya._offset + ya.l2p(origin.row + row / g.dy) };
     },
     { tile, row, col },
   );
   // One jump, no intermediate moves: Plotly throttles hover events, and a late one would win.
   await page.mouse.move(x, y);
+}
+
+/** Plotly's values for tile t (see tileValues in the page bundle). */
+async function tileValues(t: number): Promise<{ values: number[][]; dy: number; dx: number; scaled: boolean }> {
+  return page.evaluate((t) => (window as any).convlensTest.tileValues(t), t);
+}
+
+async function traceTypes(): Promise<string[]> {
+  return page.evaluate(() => (window as any).convlensTest.traceTypes());
 }
 
 async function readout(): Promise<Record<string, string>> {
@@ -137,8 +157,15 @@ test("64 feature maps of 224×224 render as 64 heatmaps; hover shows the kernel'
   const mounted = await mount(mapsPanel(maps, null), { channel: c, width: 224, values: plane });
   t.diagnostic(`64 heatmaps of 224×224 painted in ${mounted.paintMs} ms`);
   assert.equal(mounted.heatmaps, 64);
-  const traces = await page.evaluate(() => (document.querySelector(".convlens-grid") as unknown as { data: { type: string }[] }).data.map((d) => d.type).filter((type) => type !== "scatter"));
-  assert.deepEqual(traces, Array(64).fill("heatmap"));
+  assert.deepEqual(await traceTypes(), ["heatmap", "scatter"], "one heatmap mosaic of the 64 tiles, and their titles");
+  const titles = await page.evaluate(() => Array.from(document.querySelectorAll(".convlens-grid .textpoint text"), (t) => t.textContent));
+  assert.deepEqual(titles, Array.from({ length: 64 }, (_, i) => String(i)));
+  const drawn = await tileValues(c);
+  assert.equal(drawn.values.length, 75);
+  for (const [y, x] of [[0, 0], [33, 17], [74, 74]]) {
+    const want = maps.data[(c * 224 + y * 3) * 224 + x * 3];
+    assert.ok(Math.abs(drawn.values[y][x] - want) <= 0.003 * (maps.max - maps.min), `tile ${c} cell (${y}, ${x}) is drawn from source (${y * 3}, ${x * 3})`);
+  }
   await hover(c, 100, 50);
   await page.waitForFunction(() => {
     const r = document.querySelector<HTMLElement>(".convlens-readout")?.dataset;
@@ -179,11 +206,8 @@ test("a 224×224 map is drawn thinned to its 88 px tile at original coordinates;
   const plane = Array.from(maps.data.subarray(c * 224 * 224, (c + 1) * 224 * 224));
   const panel = mapsPanel(maps, null);
   await mount(panel, { channel: c, width: 224, values: plane });
-  const trace = await page.evaluate((c) => {
-    const d = (document.querySelector(".convlens-grid") as unknown as { data: { z: number[][]; x0: number; dx: number; y0: number; dy: number }[] }).data[c];
-    return { rows: d.z.length, cols: d.z[0].length, x0: d.x0, dx: d.dx, y0: d.y0, dy: d.dy, z: d.z };
-  }, c);
-  assert.deepEqual([trace.rows, trace.cols, trace.dy, trace.dx], [75, 75, 3, 3], "every 3rd row and column of 224, at most 88 per side");
+  const trace = await tileValues(c);
+  assert.deepEqual([trace.values.length, trace.values[0].length, trace.dy, trace.dx], [75, 75, 3, 3], "every 3rd row and column of 224, at most 88 per side");
   await hover(c, 100, 50);
   await page.waitForFunction(() => document.querySelector<HTMLElement>(".convlens-readout")?.dataset.exact === "true");
   const shown = await readout();
@@ -193,9 +217,9 @@ test("a 224×224 map is drawn thinned to its 88 px tile at original coordinates;
   assert.ok(Math.abs(row - 100) <= 3 && Math.abs(col - 50) <= 3, `hover landed at (${row}, ${col})`);
   assert.equal(Math.fround(Number(shown.value)), maps.data[(c * 224 + row) * 224 + col], "the readout is the kernel's value at that source pixel");
   const size = 224 * 224;
-  const drawn = trace.z[row / 3][col / 3];
+  const drawn = trace.values[row / 3][col / 3];
   const approx = panel.planes.offset[c] + panel.planes.scale[c] * panel.planes.codes[c * size + row * 224 + col];
-  assert.equal(Math.fround(drawn), Math.fround(approx), "the cell under the mouse is drawn with that pixel's value");
+  assert.ok(Math.abs(drawn - approx) <= 1e-5 * (maps.max - maps.min), `the cell under the mouse is drawn with that pixel's value (${drawn} vs ${approx})`);
   await page.mouse.down();
   await page.mouse.up();
   await page.waitForFunction(() => (document.querySelector(".convlens-large") as unknown as { data?: unknown[] })?.data?.length === 1);
@@ -206,8 +230,8 @@ test("a 224×224 map is drawn thinned to its 88 px tile at original coordinates;
   assert.deepEqual(large, [224, 224], "the enlarged channel is not thinned");
   const small = stack("block3_conv3", 4, 56, 56);
   await mount(mapsPanel(small, null));
-  const rows = await page.evaluate(() => (document.querySelector(".convlens-grid") as unknown as { data: { z: unknown[]; dy?: number }[] }).data[0]);
-  assert.deepEqual([rows.z.length, rows.dy], [56, 1], "a map that fits its tile is drawn whole");
+  const whole = await tileValues(0);
+  assert.deepEqual([whole.values.length, whole.dy], [56, 1], "a map that fits its tile is drawn whole");
 });
 
 test("paging a 256-channel layer reaches channel 255; sorting by mean puts the highest mean first", async () => {
@@ -243,8 +267,8 @@ test("the seed's 6 filters × 3 channels are 18 heatmaps whose values are the no
   };
   const mounted = await mount(filtersPanel(filters));
   assert.equal(mounted.heatmaps, 18);
-  const z = await page.evaluate(() => (document.querySelector(".convlens-grid") as unknown as { data: { type: string; z: ArrayLike<number>[] }[] }).data.filter((d) => d.type !== "scatter").map((d) => Array.from(d.z, (row) => Array.from(row))));
-  assert.equal(z.length, 18);
+  const z = await Promise.all(Array.from({ length: 18 }, async (_, t) => (await tileValues(t)).values));
+  assert.equal((await tileValues(0)).scaled, false, "the page shares one range: the mosaic holds the weights themselves");
   z.forEach((plane, p) => plane.forEach((row, y) => row.forEach((v, x) => assert.equal(v, weights[(p * 3 + y) * 3 + x], `filter ${Math.floor(p / 3)} channel ${p % 3} (${y}, ${x})`))));
   await screenshot(page, "widgets-filters-6x3");
 
@@ -253,8 +277,7 @@ test("the seed's 6 filters × 3 channels are 18 heatmaps whose values are the no
 
   await page.locator(".convlens-rgb").check();
   await page.waitForFunction(() => document.querySelector<HTMLElement>(".convlens-grid")?.dataset.heatmaps === "6");
-  const types = await page.evaluate(() => (document.querySelector(".convlens-grid") as unknown as { data: { type: string }[] }).data.map((d) => d.type).filter((type) => type !== "scatter"));
-  assert.deepEqual(types, Array(6).fill("image"));
+  assert.deepEqual(await traceTypes(), ["image", "scatter"]);
   await screenshot(page, "widgets-filters-rgb");
 });
 
@@ -265,8 +288,8 @@ test("no RGB composite for the last 3 input channels of a deeper layer's 11 (onl
   };
   await mount(filtersPanel(filters, { rgb: true }));
   assert.ok(await page.locator(".convlens-rgb").isDisabled(), "channels 8–10 are not an RGB image");
-  const types = await page.evaluate(() => (document.querySelector(".convlens-grid") as unknown as { data: { type: string }[] }).data.map((d) => d.type).filter((type) => type !== "scatter"));
-  assert.deepEqual(types, Array(6).fill("heatmap"));
+  assert.deepEqual(await traceTypes(), ["heatmap", "scatter"]);
+  assert.equal(await page.locator(".convlens-grid").getAttribute("data-heatmaps"), "6");
 });
 
 test("a layer name that is HTML is shown as text and never runs", async () => {
@@ -339,7 +362,8 @@ test("a panel disposed while Plotly paints purges its grid and its enlarged chan
     document.body.append(second.element);
     await second.ready;
     const { grid } = figures(second);
-    (grid as unknown as { emit(event: string, data: unknown): void }).emit("plotly_click", { points: [{ curveNumber: 1 }] });
+    const tile1 = (grid as unknown as { convlensGrid: { geometry: { origin(t: number): { row: number; col: number } } } }).convlensGrid.geometry.origin(1);
+    (grid as unknown as { emit(event: string, data: unknown): void }).emit("plotly_click", { points: [{ curveNumber: 0, x: tile1.col, y: tile1.row }] });
     second.dispose();
     await new Promise((resolve) => setTimeout(resolve, 50)); // let the enlarged channel's newPlot settle
     controller.abort();

@@ -1,42 +1,50 @@
-// The front end's pure layout and data helpers, in Node: where a grid page's tiles land on the
-// figure's one pair of axes, and the thinned rows a tile is drawn from.
+// The front end's pure layout and data helpers, in Node: where a grid page's tiles land in its
+// mosaic, and the thinned rows a tile is drawn from.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { GAP_PX, gridGeometry, TITLE_PX } from "../../widgets/src/grid-geometry";
 import { planeRows, type Planes } from "../../widgets/src/state";
 
-/** Pixels from the left of an x value, as Plotly maps a linear axis: range[0] at the left edge. */
-const toPx = (value: number, range: [number, number], pixels: number) => ((value - range[0]) / (range[1] - range[0])) * pixels;
-/** Pixels from the top of a y value: Plotly puts range[0] at the bottom (a reversed range puts row 0 on top). */
-const toPxDown = (value: number, range: [number, number], pixels: number) => toPx(value, [range[1], range[0]], pixels);
-
-test("64 tiles of 224×224 in 8 columns of 88 px: each tile fills its own 88 px box, in reading order, with room for its title", () => {
+test("64 tiles of 224×224 in 8 columns of 88 px: every source-thinned cell of every tile has its own mosaic cell, and gaps are gaps", () => {
   const g = gridGeometry(64, 8, 88, 224, 224);
-  assert.deepEqual([g.dy, g.dx], [3, 3]);
-  assert.equal(g.width, 8 * (88 + GAP_PX));
-  assert.equal(g.height, 8 * (88 + TITLE_PX + GAP_PX));
-  for (const i of [0, 1, 7, 8, 37, 63]) {
-    const { x, y } = g.origin(i);
-    const [col, row] = [i % 8, Math.floor(i / 8)];
-    // a tile's 75 cells of 3 source pixels each, from origin − stride/2
-    const left = toPx(x - g.dx / 2, g.xRange, g.width);
-    const right = toPx(x - g.dx / 2 + 75 * g.dx, g.xRange, g.width);
-    const top = toPxDown(y - g.dy / 2, g.yRange, g.height);
-    const bottom = toPxDown(y - g.dy / 2 + 75 * g.dy, g.yRange, g.height);
-    const near = (a: number, b: number) => Math.abs(a - b) < 1e-6;
-    assert.ok(near(left, col * (88 + GAP_PX)) && near(right, left + 88), `tile ${i} spans x ${left}–${right}`);
-    assert.ok(near(top, row * (88 + TITLE_PX + GAP_PX) + TITLE_PX) && near(bottom, top + 88), `tile ${i} spans y ${top}–${bottom}`);
-    const title = g.title(i);
-    assert.ok(near(toPx(title.x, g.xRange, g.width), left + 44), "the title is centred over its tile");
-    assert.ok(near(toPxDown(title.y, g.yRange, g.height), top - TITLE_PX / 2), "the title sits in the band above its tile");
+  assert.deepEqual([g.dy, g.dx, g.tileRows, g.tileCols], [3, 3, 75, 75]);
+  // 75 cells in 88 px: a cell is ~1.17 px, so a 6 px gap is 5 cells and a 16 px title band 14
+  assert.deepEqual([g.gapCols, g.gapRows, g.titleRows], [5, 5, 14]);
+  assert.equal(g.cols, 8 * 75 + 7 * 5);
+  assert.equal(g.rows, 8 * (14 + 75) + 7 * 5);
+  assert.ok(Math.abs(g.width - 8 * (88 + GAP_PX)) <= 8, `about 8 tiles and 7 gaps wide: ${g.width} px`);
+  assert.ok(Math.abs(g.height - 8 * (88 + TITLE_PX + GAP_PX)) <= 8, `about 8 tiles, titles and gaps high: ${g.height} px`);
+  const seen = new Set<string>();
+  let gaps = 0;
+  for (let row = 0; row < g.rows; row++) {
+    for (let col = 0; col < g.cols; col++) {
+      const cell = g.at(row, col);
+      if (!cell) {
+        gaps++;
+        continue;
+      }
+      const key = `${cell.tile}:${cell.row}:${cell.col}`;
+      assert.ok(!seen.has(key), `${key} shown twice`);
+      seen.add(key);
+      const o = g.origin(cell.tile);
+      assert.deepEqual([o.row + cell.row / 3, o.col + cell.col / 3], [row, col], "origin + source position / stride is the cell");
+    }
   }
+  assert.equal(seen.size, 64 * 75 * 75, "every drawn cell of every tile, once");
+  assert.equal(gaps, g.rows * g.cols - 64 * 75 * 75);
+  assert.deepEqual(g.origin(9), { row: 14 + 75 + 5 + 14, col: 80 }, "tile 9 is the second of the second row, under its title band");
+  const title = g.title(9);
+  assert.deepEqual([title.x, title.y], [80 + 37, 14 + 75 + 5 + 14 - 0.5 - 7], "its title is centred over it, in the band above");
 });
 
-test("a map smaller than its tile is drawn whole (stride 1); a non-square one gets a stride per axis", () => {
-  const small = gridGeometry(4, 2, 88, 56, 56);
-  assert.deepEqual([small.dy, small.dx], [1, 1]);
-  const g = gridGeometry(3, 3, 64, 300, 100);
-  assert.deepEqual([g.dy, g.dx], [5, 2]);
+test("the last row may be short; a map smaller than its tile is drawn whole; a non-square one gets a stride per axis", () => {
+  const g = gridGeometry(10, 8, 88, 56, 56);
+  assert.deepEqual([g.dy, g.dx, g.tileRows], [1, 1, 56]);
+  assert.equal(g.at(g.origin(9).row, g.origin(9).col)?.tile, 9);
+  assert.equal(g.at(g.origin(9).row, g.origin(9).col + 56 + g.gapCols), null, "no tile 10");
+  const odd = gridGeometry(3, 3, 64, 300, 100);
+  assert.deepEqual([odd.dy, odd.dx, odd.tileRows, odd.tileCols], [5, 2, 60, 50]);
+  assert.deepEqual(odd.at(odd.origin(2).row + 59, odd.origin(2).col + 49), { tile: 2, row: 295, col: 98 });
 });
 
 function planes(exact: boolean): Planes {

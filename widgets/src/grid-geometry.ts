@@ -1,57 +1,81 @@
-// Where each tile of a grid page goes on the figure's one pair of axes, whose units are the
-// source's rows and columns: tile i's cell (row, col) is centred at origin(i) + (col, row).
+// Where each tile of a grid page goes in the page's mosaic: one heatmap whose cells are the tiles'
+// drawn cells, with empty cells for the gaps between tiles and the title band above each row.
 import { strideFor } from "./downsample";
 
 export const TITLE_PX = 16;
 export const GAP_PX = 6;
 
-/** Where tile `i` sits in the shared axes' units (source pixels), and each tile's thinning. */
 export interface GridGeometry {
-  /** source rows/columns per drawn cell */
+  /** source rows/columns per drawn cell (a big map is thinned to about one cell per pixel) */
   dy: number;
   dx: number;
-  /** axis units from one tile's origin to the next tile's, across and down */
-  pitchX: number;
-  pitchY: number;
-  origin(i: number): { x: number; y: number };
-  /** where tile i's title is centred */
-  title(i: number): { x: number; y: number };
-  xRange: [number, number];
-  /** reversed: row 0 at the top */
-  yRange: [number, number];
+  /** drawn cells of one tile */
+  tileRows: number;
+  tileCols: number;
+  /** empty cells between tiles, and above each row of tiles for the titles */
+  gapRows: number;
+  gapCols: number;
+  titleRows: number;
+  /** the whole mosaic, in cells */
+  rows: number;
+  cols: number;
+  /** its size on screen, in pixels */
   width: number;
   height: number;
+  /** the mosaic cell of tile i's first (top-left) cell */
+  origin(i: number): { row: number; col: number };
+  /** where tile i's title is centred, in cell coordinates (x = column, y = row) */
+  title(i: number): { x: number; y: number };
+  /** which tile, and which source row and column, a mosaic cell shows; null for a gap */
+  at(row: number, col: number): { tile: number; row: number; col: number } | null;
 }
 
-export function gridGeometry(tileCount: number, columns: number, tileSize: number, rows: number, cols: number): GridGeometry {
-  const gridRows = Math.max(1, Math.ceil(tileCount / columns));
-  const dy = strideFor(rows, tileSize);
-  const dx = strideFor(cols, tileSize);
-  // a drawn tile spans its cells: ceil(n / stride) cells of `stride` source pixels each
-  const spanY = Math.ceil(rows / dy) * dy;
-  const spanX = Math.ceil(cols / dx) * dx;
-  const unitsPerPxY = spanY / tileSize;
-  const unitsPerPxX = spanX / tileSize;
-  const pitchX = (tileSize + GAP_PX) * unitsPerPxX;
-  const pitchY = (tileSize + TITLE_PX + GAP_PX) * unitsPerPxY;
-  const titleUnits = TITLE_PX * unitsPerPxY;
-  // cell k of a tile is centred on origin + k·stride, so a tile's left edge is origin − stride/2
-  const left = -dx / 2;
-  const top = -dy / 2 - titleUnits;
-  const origin = (i: number) => ({ x: (i % columns) * pitchX, y: Math.floor(i / columns) * pitchY });
+/**
+ * `count` tiles of `height`×`width` source pixels, `columns` to a row, each drawn `tileSize` pixels
+ * a side; the gaps and title bands are whole cells, as close to GAP_PX and TITLE_PX as cells allow.
+ */
+export function gridGeometry(count: number, columns: number, tileSize: number, height: number, width: number): GridGeometry {
+  const dy = strideFor(height, tileSize);
+  const dx = strideFor(width, tileSize);
+  const tileRows = Math.ceil(height / dy);
+  const tileCols = Math.ceil(width / dx);
+  const cellHeight = tileSize / tileRows;
+  const cellWidth = tileSize / tileCols;
+  const gapRows = Math.max(1, Math.round(GAP_PX / cellHeight));
+  const gapCols = Math.max(1, Math.round(GAP_PX / cellWidth));
+  const titleRows = Math.max(1, Math.round(TITLE_PX / cellHeight));
+  const pitchRows = titleRows + tileRows + gapRows;
+  const pitchCols = tileCols + gapCols;
+  const gridRows = Math.max(1, Math.ceil(count / columns));
+  const gridCols = Math.max(1, Math.min(columns, count));
+  const rows = gridRows * pitchRows - gapRows;
+  const cols = gridCols * pitchCols - gapCols;
+  const origin = (i: number) => ({ row: Math.floor(i / columns) * pitchRows + titleRows, col: (i % columns) * pitchCols });
   return {
     dy,
     dx,
-    pitchX,
-    pitchY,
+    tileRows,
+    tileCols,
+    gapRows,
+    gapCols,
+    titleRows,
+    rows,
+    cols,
+    width: Math.round(cols * cellWidth),
+    height: Math.round(rows * cellHeight),
     origin,
     title: (i) => {
-      const { x, y } = origin(i);
-      return { x: x - dx / 2 + spanX / 2, y: y - dy / 2 - titleUnits / 2 };
+      const o = origin(i);
+      return { x: o.col + (tileCols - 1) / 2, y: o.row - 0.5 - titleRows / 2 };
     },
-    xRange: [left, left + columns * pitchX],
-    yRange: [top + gridRows * pitchY, top],
-    width: columns * (tileSize + GAP_PX),
-    height: gridRows * (tileSize + TITLE_PX + GAP_PX),
+    at: (row, col) => {
+      const gridRow = Math.floor(row / pitchRows);
+      const gridCol = Math.floor(col / pitchCols);
+      const inRow = row - gridRow * pitchRows - titleRows;
+      const inCol = col - gridCol * pitchCols;
+      const tile = gridRow * columns + gridCol;
+      if (inRow < 0 || inRow >= tileRows || inCol < 0 || inCol >= tileCols || gridCol >= columns || tile >= count) return null;
+      return { tile, row: inRow * dy, col: inCol * dx };
+    },
   };
 }

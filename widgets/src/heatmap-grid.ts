@@ -1,18 +1,19 @@
-// A page of small heatmaps drawn as ONE Plotly figure on ONE pair of axes: every tile is its own
-// heatmap trace, shifted into place with x0/y0. Plotly's cost grows with subplots (axes, clip
-// paths, drag layers per subplot), not with traces on one subplot, so 64 tiles cost about what a
-// few subplots did. The hover label is ours (a small tooltip), since Plotly's would show the
-// shared axes' coordinates rather than the tile's own row and column.
+// A page of small heatmaps drawn as ONE Plotly heatmap: a mosaic whose cells are the tiles'
+// cells, with empty (NaN) cells for the gaps and title bands. Plotly's cost is mostly per trace
+// (defaults, calc, a canvas and a PNG per heatmap), so one trace per page paints 64 tiles about as
+// fast as one. Tiles with their own colour ranges are scaled to 0..1 in the mosaic (Plotly gives a
+// trace one range); hover maps a mosaic cell back to its tile and source (row, col), and the
+// tooltip and readout show the real value.
 import * as Plotly from "plotly.js-dist-min";
 import { plotlyColours } from "./colours";
 import { el } from "./dom";
-import { gridGeometry } from "./grid-geometry";
+import { gridGeometry, type GridGeometry } from "./grid-geometry";
 import type { ColourScale } from "./state";
 
 export interface Tile {
   /** shown above the tile (numbers only; model strings never go into Plotly) */
   title: string;
-  /** source rows and columns */
+  /** source rows and columns (the same for every tile of a grid) */
   height: number;
   width: number;
   /**
@@ -28,7 +29,6 @@ export interface Tile {
 }
 
 export interface GridSpec {
-  /** all tiles of a grid have the same number of rows and columns */
   tiles: Tile[];
   columns: number;
   /** pixels per tile side */
@@ -39,78 +39,112 @@ export interface GridSpec {
   onClick?: (tile: number) => void;
 }
 
+/** What the grid's element carries for tests and tools: where tiles are, and how values were scaled. */
+export interface GridInfo {
+  geometry: GridGeometry;
+  /** per tile [zmin, zmax] when the mosaic holds values scaled to 0..1; null when it holds them as they are */
+  scaled: [number, number][] | null;
+}
+
 export interface RenderedGrid {
-  element: Plotly.PlotlyHTMLElement;
+  element: Plotly.PlotlyHTMLElement & { convlensGrid?: GridInfo };
   /** the tooltip's text for the tile under the mouse (null hides it) */
   tip(text: string | null): void;
   dispose(): void;
 }
 
+/** The page's mosaic of values; tiles with differing ranges are scaled to 0..1 each. */
+function valueMosaic(tiles: Tile[], g: GridGeometry, scaled: boolean): Float32Array[] {
+  const rows = Array.from({ length: g.rows }, () => new Float32Array(g.cols).fill(NaN));
+  tiles.forEach((tile, i) => {
+    const { row, col } = g.origin(i);
+    const span = tile.zmax - tile.zmin;
+    const [lo, k] = scaled ? [tile.zmin, span > 0 ? 1 / span : 0] : [0, 1];
+    (tile.cells(g.dy, g.dx) as ArrayLike<number>[]).forEach((cells, y) => {
+      const target = rows[row + y];
+      for (let x = 0; x < cells.length; x++) target[col + x] = (cells[x] - lo) * k;
+    });
+  });
+  return rows;
+}
+
+/** The page's mosaic of RGB composites, transparent between tiles. */
+function rgbMosaic(tiles: Tile[], g: GridGeometry): number[][][] {
+  const rows = Array.from({ length: g.rows }, () => Array.from({ length: g.cols }, () => [0, 0, 0, 0]));
+  tiles.forEach((tile, i) => {
+    const { row, col } = g.origin(i);
+    (tile.cells(g.dy, g.dx) as number[][][]).forEach((cells, y) => cells.forEach((rgb, x) => (rows[row + y][col + x] = [...rgb, 1])));
+  });
+  return rows;
+}
+
 /** Draws the tiles in rows of `columns` into `host`; resolves once Plotly has painted them. */
 export async function renderGrid(host: HTMLElement, spec: GridSpec): Promise<RenderedGrid> {
   const { tiles, columns, tileSize } = spec;
-  const geometry = gridGeometry(tiles.length, columns, tileSize, tiles[0]?.height ?? 1, tiles[0]?.width ?? 1);
-  const { dx, dy } = geometry;
-  const colours = plotlyColours(spec.colourScale);
+  const g = gridGeometry(tiles.length, columns, tileSize, tiles[0]?.height ?? 1, tiles[0]?.width ?? 1);
+  const rgb = tiles.some((t) => t.rgb);
+  const shared = tiles.every((t) => t.zmin === tiles[0].zmin && t.zmax === tiles[0].zmax);
+  const place = { x0: 0, dx: 1, y0: 0, dy: 1, hoverinfo: "none" };
+  const mosaic: Plotly.Datum = rgb
+    ? { type: "image", z: rgbMosaic(tiles, g), colormodel: "rgba", zmin: [0, 0, 0, 0], zmax: [255, 255, 255, 1], ...place }
+    : {
+        type: "heatmap",
+        z: valueMosaic(tiles, g, !shared),
+        ...(shared ? { zmin: tiles[0]?.zmin ?? 0, zmax: tiles[0]?.zmax ?? 1 } : { zmin: 0, zmax: 1 }),
+        ...plotlyColours(spec.colourScale),
+        ...(shared ? {} : { zmid: undefined }), // a scaled mosaic has no zero to centre on
+        showscale: false,
+        hoverongaps: false,
+        ...place,
+      };
+  const titles = tiles.map((_, i) => g.title(i));
+  const data: Plotly.Datum[] = [
+    mosaic,
+    { type: "scatter", mode: "text", x: titles.map((t) => t.x), y: titles.map((t) => t.y), text: tiles.map((t) => t.title), textfont: { size: 11 }, hoverinfo: "skip", cliponaxis: false },
+  ];
   const axis = { showgrid: false, zeroline: false, showticklabels: false, ticks: "", fixedrange: true, showline: false };
-  const titles = { type: "scatter", mode: "text", x: [] as number[], y: [] as number[], text: [] as string[], textfont: { size: 11 }, hoverinfo: "skip", cliponaxis: false };
-  const data: Plotly.Datum[] = tiles.map((tile, i) => {
-    const { x, y } = geometry.origin(i);
-    const title = geometry.title(i);
-    titles.x.push(title.x);
-    titles.y.push(title.y);
-    titles.text.push(tile.title);
-    // Shown thinned to about one cell per screen pixel, at the source rows/columns (dy, dx), so a
-    // hovered cell's (row, col) is an original one and its value is the one drawn there.
-    const z = tile.cells(dy, dx);
-    const placed = { z, x0: x, dx, y0: y, dy, hoverinfo: "none" };
-    return tile.rgb
-      ? { type: "image", ...placed, zmin: [0, 0, 0], zmax: [255, 255, 255] }
-      : { type: "heatmap", ...placed, zmin: tile.zmin, zmax: tile.zmax, ...colours, showscale: false };
-  });
-  // last, so that a trace's curveNumber is its tile number
-  data.push(titles);
   const layout: Plotly.Datum = {
-    width: geometry.width,
-    height: geometry.height,
+    width: g.width,
+    height: g.height,
     margin: { l: 0, r: 0, t: 0, b: 0 },
     showlegend: false,
     hovermode: "closest",
     dragmode: false,
     paper_bgcolor: "rgba(0,0,0,0)",
     plot_bgcolor: "rgba(0,0,0,0)",
-    xaxis: { ...axis, range: geometry.xRange },
-    yaxis: { ...axis, range: geometry.yRange },
+    xaxis: { ...axis, range: [-0.5, g.cols - 0.5] },
+    yaxis: { ...axis, range: [g.rows - 0.5, -0.5] },
   };
-  const element = await Plotly.newPlot(host, data, layout, { displayModeBar: false, responsive: false, scrollZoom: false, doubleClick: false });
+  const element: RenderedGrid["element"] = await Plotly.newPlot(host, data, layout, { displayModeBar: false, responsive: false, scrollZoom: false, doubleClick: false });
+  element.convlensGrid = { geometry: g, scaled: shared || rgb ? null : tiles.map((t) => [t.zmin, t.zmax]) };
   host.style.position = "relative";
   const tooltip = el("div", "convlens-tooltip");
   tooltip.hidden = true;
   host.append(tooltip);
-  element.on("plotly_hover", (event) => {
+  const cellAt = (event: Plotly.PlotMouseEvent) => {
     const point = event.points[0];
-    if (!point || point.curveNumber >= tiles.length) return;
-    // a cell's centre is origin + k·stride: back to the tile's own source row and column
-    const origin = geometry.origin(point.curveNumber);
-    const row = Math.round((point.y - origin.y) / dy) * dy;
-    const col = Math.round((point.x - origin.x) / dx) * dx;
-    const box = host.getBoundingClientRect();
+    return point && point.curveNumber === 0 ? g.at(Math.round(point.y), Math.round(point.x)) : null;
+  };
+  element.on("plotly_hover", (event) => {
+    const cell = cellAt(event);
+    if (!cell) return;
     if (event.event) {
       // beside the mouse, flipped to its left in the grid's right half so it stays on the page
+      const box = host.getBoundingClientRect();
       const left = event.event.clientX - box.left;
       tooltip.style.top = `${event.event.clientY - box.top + 14}px`;
       tooltip.style.left = left > box.width / 2 ? "" : `${left + 14}px`;
       tooltip.style.right = left > box.width / 2 ? `${box.width - left + 14}px` : "";
     }
-    spec.onHover?.(point.curveNumber, row, col);
+    spec.onHover?.(cell.tile, cell.row, cell.col);
   });
   element.on("plotly_unhover", () => {
     tooltip.hidden = true;
     spec.onUnhover?.();
   });
   element.on("plotly_click", (event) => {
-    const point = event.points[0];
-    if (point && point.curveNumber < tiles.length) spec.onClick?.(point.curveNumber);
+    const cell = cellAt(event);
+    if (cell) spec.onClick?.(cell.tile);
   });
   return {
     element,
