@@ -32,6 +32,7 @@ test("non-finite values are left out of the range: NaN → 0, +Infinity → 255"
   assert.equal(q.offset[0], 0);
   assert.equal(q.scale[0], Math.fround(1 / 255));
   assert.deepEqual(Array.from(q.codes), [0, 0, 255, 255, 0]);
+  assert.ok(q.codes instanceof Uint8Array && !(q.codes instanceof Uint8ClampedArray), "plain uint8 on the wire");
 });
 
 test("a length that does not match count × planeSize is refused with both numbers", () => {

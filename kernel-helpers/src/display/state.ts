@@ -90,7 +90,7 @@ export interface ViewState extends Record<string, unknown> {
 
 export function planesState(data: Float32Array, count: number, height: number, width: number): PlanesState {
   const q = quantisePlanes(data, count, height * width);
-  const exact = data.length <= EXACT_VALUES_LIMIT ? Float32Array.from(data) : null;
+  const exact = data.length <= EXACT_VALUES_LIMIT ? data.slice() : null;
   return { count, height, width, codes: q.codes, scale: q.scale, offset: q.offset, exact };
 }
 
