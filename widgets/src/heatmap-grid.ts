@@ -53,9 +53,13 @@ export interface RenderedGrid {
   dispose(): void;
 }
 
-/** The page's mosaic of values; tiles with differing ranges are scaled to 0..1 each. */
-function valueMosaic(tiles: Tile[], g: GridGeometry, scaled: boolean): Float32Array[] {
-  const rows = Array.from({ length: g.rows }, () => new Float32Array(g.cols).fill(NaN));
+/**
+ * The page's mosaic of values (NaN in the gaps); tiles with differing ranges are scaled to 0..1
+ * each. Plain arrays, not typed ones: Plotly's colour clean-up walks every key of any object it
+ * finds in an array of rows, which a Float32Array row is and a plain number array is not.
+ */
+function valueMosaic(tiles: Tile[], g: GridGeometry, scaled: boolean): number[][] {
+  const rows = Array.from({ length: g.rows }, () => new Array<number>(g.cols).fill(NaN));
   tiles.forEach((tile, i) => {
     const { row, col } = g.origin(i);
     const span = tile.zmax - tile.zmin;
@@ -161,11 +165,11 @@ export async function renderGrid(host: HTMLElement, spec: GridSpec): Promise<Ren
   };
 }
 
-/** One big heatmap with a colour bar (a channel enlarged on click). */
+/** One big heatmap with a colour bar (a channel enlarged on click); plain-array rows, as in valueMosaic. */
 export async function renderLarge(host: HTMLElement, tile: Tile, colourScale: ColourScale, size: number, valueFormat: string): Promise<() => void> {
   const trace: Plotly.Datum = tile.rgb
     ? { type: "image", z: tile.cells(1, 1), zmin: [0, 0, 0], zmax: [255, 255, 255] }
-    : { type: "heatmap", z: tile.cells(1, 1), zmin: tile.zmin, zmax: tile.zmax, ...plotlyColours(colourScale), showscale: true, hovertemplate: `${tile.hoverName}<br>row %{y}, col %{x}<br>value %{z:${valueFormat}}<extra></extra>` };
+    : { type: "heatmap", z: (tile.cells(1, 1) as ArrayLike<number>[]).map((row) => Array.from(row)), zmin: tile.zmin, zmax: tile.zmax, ...plotlyColours(colourScale), showscale: true, hovertemplate: `${tile.hoverName}<br>row %{y}, col %{x}<br>value %{z:${valueFormat}}<extra></extra>` };
   const axis = { showgrid: false, zeroline: false, fixedrange: true };
   await Plotly.newPlot(
     host,
