@@ -21,9 +21,10 @@ function smallCnn(): tf.LayersModel {
   return tf.model({ inputs: input, outputs: c2 });
 }
 
-/** Records set() and send(), fires change handlers like the kernel's Widget does for front-end updates. */
+/** Records set() and send(), fires change handlers like the kernel's Widget does (for set() and for front-end updates). */
 class RecordingWidget implements ViewWidget {
   state: ViewState;
+  isOpen = true;
   sent: unknown[] = [];
   patches: Partial<ViewState>[] = [];
   private handlers = new Map<string, ((...args: never[]) => void)[]>();
@@ -34,8 +35,9 @@ class RecordingWidget implements ViewWidget {
     return this.state[key];
   }
   set(patch: Partial<ViewState>): void {
+    if (!this.isOpen) throw new Error("convlens: cannot set on ConvLensModel: the widget is closed"); // as the kernel's Widget does
     this.patches.push(patch);
-    Object.assign(this.state, patch);
+    this.apply(patch);
   }
   on(event: "change:layer_index" | "change:mode" | "msg", handler: (...args: never[]) => void): this {
     this.handlers.set(event, [...(this.handlers.get(event) ?? []), handler]);
@@ -46,8 +48,12 @@ class RecordingWidget implements ViewWidget {
   }
   /** what the comm does when the front end changes a key */
   frontEndSets(patch: Partial<ViewState>): void {
+    this.apply(patch);
+  }
+  private apply(patch: Partial<ViewState>): void {
+    const changed = Object.keys(patch).filter((key) => !Object.is(this.state[key as keyof ViewState], (patch as Record<string, unknown>)[key]));
     Object.assign(this.state, patch);
-    for (const key of Object.keys(patch)) for (const h of this.handlers.get(`change:${key}`) ?? []) (h as (v: unknown) => void)((patch as Record<string, unknown>)[key]);
+    for (const key of changed) for (const h of this.handlers.get(`change:${key}`) ?? []) (h as (v: unknown) => void)((patch as Record<string, unknown>)[key]);
   }
 }
 
@@ -144,10 +150,72 @@ test("the explorer recomputes on the front end's layer and mode changes, without
   assert.deepEqual([f.filters, f.in_channels, f.total_filters, f.total_in_channels], [8, 8, 20, 12]);
   assert.equal(tf.memory().numTensors, before);
 
-  widget.frontEndSets({ layer_index: 2 });
-  await controller.showExplorerLayer();
+  widget.frontEndSets({ layer_index: 2 }); // refused at once, before any computing
   assert.match(widget.state.status, /no conv layer has index 2; choose one of 1, 3/);
+  assert.deepEqual([widget.state.layer_index, widget.state.mode], [3, "filters"], "the dropdowns go back to what is shown");
   img.dispose();
+});
+
+test("a failed explorer choice puts the dropdowns back on the shown layer, so choosing it again asks again", async () => {
+  const stackOf = (index: number): ChannelStack => ({ layer: { name: `conv${index}`, index }, channels: 1, height: 2, width: 2, data: new Float32Array(4).fill(index), min: index, max: index });
+  const asked: number[] = [];
+  const source: ExplorerSource = {
+    layers: [{ name: "conv1", index: 1 }, { name: "conv3", index: 3 }],
+    computeMaps: async (layerIndex) => {
+      asked.push(layerIndex);
+      if (layerIndex === 3) throw new Error("conv3 ran out of memory");
+      return stackOf(layerIndex);
+    },
+    computeFilters: () => {
+      throw new Error("not used");
+    },
+  };
+  const widget = new RecordingWidget({ layers: source.layers, layer_index: 1, mode: "maps" });
+  const controller = new DisplayController(widget, [], source);
+  widget.frontEndSets({ layer_index: 3 });
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(widget.state.status, "convlens: conv3 ran out of memory");
+  assert.equal(widget.state.layer_index, 1, "the dropdown is back on the layer that is shown");
+  assert.deepEqual(asked, [3], "putting the dropdown back is not a new choice");
+  widget.frontEndSets({ layer_index: 3 });
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(asked, [3, 3], "the same choice again is asked again");
+  widget.frontEndSets({ layer_index: 1 });
+  await controller.showExplorerLayer();
+  assert.equal((widget.state.panels[0] as MapsPanelState).layer.name, "conv1");
+  assert.equal(widget.state.status, "");
+});
+
+test("a widget closed while its layer computes takes no update and raises nothing", async () => {
+  let finish: (stack: ChannelStack) => void = () => undefined;
+  let fail: (error: Error) => void = () => undefined;
+  const source: ExplorerSource = {
+    layers: [{ name: "conv1", index: 1 }, { name: "conv3", index: 3 }],
+    computeMaps: (layerIndex) => new Promise<ChannelStack>((resolve, reject) => ((finish = resolve), (fail = reject), void layerIndex)),
+    computeFilters: () => {
+      throw new Error("not used");
+    },
+  };
+  const rejections: unknown[] = [];
+  const onRejection = (reason: unknown) => rejections.push(reason);
+  process.on("unhandledRejection", onRejection);
+  try {
+    for (const outcome of ["result", "error"] as const) {
+      const widget = new RecordingWidget({ layers: source.layers, layer_index: 1, mode: "maps" });
+      new DisplayController(widget, [], source);
+      widget.frontEndSets({ layer_index: 3 });
+      const patches = widget.patches.length;
+      widget.isOpen = false; // the user re-ran the cell: the comm is closed
+      if (outcome === "result") finish({ layer: { name: "conv3", index: 3 }, channels: 1, height: 1, width: 1, data: new Float32Array(1), min: 0, max: 0 });
+      else fail(new Error("conv3 ran out of memory"));
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.equal(widget.patches.length, patches, `no update after the close (${outcome})`);
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(rejections, []);
+  } finally {
+    process.off("unhandledRejection", onRejection);
+  }
 });
 
 test("an explorer choice that fails after a newer one was shown leaves the newer panel and no error", async () => {

@@ -27,6 +27,8 @@ export interface ExplorerSource {
 
 /** The part of the kernel's Widget this controller uses. */
 export interface ViewWidget {
+  /** false once the comm is closed (the widget's cell re-ran, the notebook closed, close() was called) */
+  readonly isOpen: boolean;
   get<K extends keyof ViewState>(key: K): ViewState[K];
   set(patch: Partial<ViewState>): void;
   on(event: "change:layer_index" | "change:mode", handler: () => void): unknown;
@@ -58,16 +60,21 @@ export type PanelSource =
 
 export class DisplayController {
   private generation = 0;
+  /** the explorer choice whose panel is shown: where the dropdowns go back to when a choice fails */
+  private shown: { layer_index: number; mode: ViewState["mode"] };
+  /** set while the kernel itself puts the dropdowns back, so that change is not a new choice */
+  private restoring = false;
 
   constructor(
     private readonly widget: ViewWidget,
     private sources: PanelSource[],
     private readonly explorer: ExplorerSource | null = null,
   ) {
+    this.shown = { layer_index: widget.get("layer_index"), mode: widget.get("mode") };
     widget.on("msg", (content) => void this.onMessage(content));
     if (explorer) {
-      widget.on("change:layer_index", () => void this.showExplorerLayer());
-      widget.on("change:mode", () => void this.showExplorerLayer());
+      widget.on("change:layer_index", () => void (this.restoring || this.showExplorerLayer()));
+      widget.on("change:mode", () => void (this.restoring || this.showExplorerLayer()));
     }
   }
 
@@ -81,7 +88,7 @@ export class DisplayController {
     }
     // The front end shows its own "loading…" line and replaces it on a status change; a failure
     // that repeats the previous error would change nothing, so every request first says this.
-    this.widget.set({ status: "computing filters…" });
+    this.update({ status: "computing filters…" });
     await this.guard(async () => {
       const source = this.sources[request.panel];
       if (!source || source.kind !== "filters" || !source.compute) throw new Error("these filters cannot be paged (showFilters was given one fixed FilterStack)");
@@ -114,34 +121,53 @@ export class DisplayController {
     const mode = this.widget.get("mode");
     const layer = explorer.layers.find((l) => l.index === index);
     if (!layer) {
-      this.widget.set({ status: `convlens: no conv layer has index ${index}; choose one of ${explorer.layers.map((l) => l.index).join(", ")}` });
+      this.failChoice(`convlens: no conv layer has index ${index}; choose one of ${explorer.layers.map((l) => l.index).join(", ")}`);
       return;
     }
     const generation = ++this.generation;
-    this.widget.set({ status: `computing ${layer.name} ${mode === "maps" ? "feature maps" : "filters"}…` });
+    this.update({ status: `computing ${layer.name} ${mode === "maps" ? "feature maps" : "filters"}…` });
     await this.guard(async () => {
       const source = await explorerPanelSource(explorer, layer.index, mode);
       // A newer choice arrived while this one computed: drop the stale result.
       if (generation !== this.generation) return;
       this.sources = [source];
-      this.widget.set({ panels: [panelOf(source, explorer.image ?? null)], status: "" });
-    }, () => generation === this.generation);
+      this.shown = { layer_index: layer.index, mode };
+      this.update({ panels: [panelOf(source, explorer.image ?? null)], status: "" });
+    }, () => generation === this.generation, (message) => this.failChoice(message));
+  }
+
+  /**
+   * A choice that cannot be shown: say why, and put the dropdowns back on the panel that is shown,
+   * so they match it and choosing the failed layer again asks again.
+   */
+  private failChoice(status: string): void {
+    this.restoring = true;
+    try {
+      this.update({ status, ...this.shown });
+    } finally {
+      this.restoring = false;
+    }
+  }
+
+  /** set(), unless the widget was closed meanwhile (a result that arrives for a closed widget has nowhere to go). */
+  private update(patch: Partial<ViewState>): void {
+    if (this.widget.isOpen) this.widget.set(patch);
   }
 
   private replace(index: number, source: PanelSource): void {
     this.sources = this.sources.map((s, i) => (i === index ? source : s));
     const panels = this.widget.get("panels").map((p, i) => (i === index ? panelOf(source, imageOf(p)) : p));
-    this.widget.set({ panels, status: "" });
+    this.update({ panels, status: "" });
   }
 
-  /** Runs `work`; its error becomes the status line unless `current()` says a newer request took over. */
-  private async guard(work: () => Promise<void>, current: () => boolean = () => true): Promise<void> {
+  /** Runs `work`; its error becomes the status line (or goes to `fail`) unless `current()` says a newer request took over. */
+  private async guard(work: () => Promise<void>, current: () => boolean = () => true, fail = (status: string) => this.update({ status })): Promise<void> {
     try {
       await work();
     } catch (error) {
       if (!current()) return;
       const message = error instanceof Error ? error.message : String(error);
-      this.widget.set({ status: message.startsWith("convlens") ? message : `convlens: ${message}` });
+      fail(message.startsWith("convlens") ? message : `convlens: ${message}`);
     }
   }
 }
