@@ -1,74 +1,24 @@
-// The widget's wire state as the front end sees it (typed arrays already deserialised).
-// Mirrors kernel-helpers/src/display/state.ts; change both together.
+// The widget's wire state as the front end sees it (typed arrays already deserialised). The types
+// are the kernel's own (kernel-helpers/src/display/wire.ts), imported from the built package:
+// type-only, so nothing of the kernel side is bundled.
+import type {
+  ColourScale,
+  FiltersPanelState,
+  LayerRef,
+  MapsPanelState,
+  PanelState,
+  PlanesState,
+  Request,
+  ScaleMode,
+  SortOrder,
+  ValueReply,
+} from "convlens/dist/display/wire";
 
-export interface LayerRef {
-  name: string;
-  index: number;
-}
-
-export interface Planes {
-  count: number;
-  height: number;
-  width: number;
-  /** count × height × width uint8 codes */
-  codes: Uint8Array;
-  /** per plane: value ≈ offset + scale × code */
-  scale: Float32Array;
-  offset: Float32Array;
-  /** exact values when the kernel sent them (small planes), else null */
-  exact: Float32Array | null;
-}
-
-export type ColourScale = "grey" | "viridis" | "diverging";
-export type ScaleMode = "channel" | "shared";
-export type SortOrder = "index" | "mean";
-
-export interface MapsPanel {
-  kind: "maps";
-  layer: LayerRef;
-  planes: Planes;
-  means: Float32Array;
-  image: Uint8Array | null;
-  page_size: number;
-  columns: number;
-  colour_scale: ColourScale;
-  scale_mode: ScaleMode;
-  sort: SortOrder;
-}
-
-export interface FiltersPanel {
-  kind: "filters";
-  layer: LayerRef;
-  planes: Planes;
-  filter_start: number;
-  filters: number;
-  channel_start: number;
-  in_channels: number;
-  total_filters: number;
-  total_in_channels: number;
-  normalisation: "minmax" | "symmetric" | "raw";
-  raw_min: number;
-  raw_max: number;
-  rgb: boolean;
-  colour_scale: ColourScale;
-}
-
-export type Panel = MapsPanel | FiltersPanel;
-
-/** Custom messages to the kernel. */
-export type Request =
-  | { type: "value"; request: number; panel: number; channel: number; row: number; col: number }
-  | { type: "filters_page"; panel: number; filter_start: number; channel_start: number };
-
-export interface ValueReply {
-  type: "value";
-  request: number;
-  panel: number;
-  channel: number;
-  row: number;
-  col: number;
-  value: number | null;
-}
+export type { ColourScale, LayerRef, Request, ScaleMode, SortOrder, ValueReply };
+export type Planes = PlanesState;
+export type MapsPanel = MapsPanelState;
+export type FiltersPanel = FiltersPanelState;
+export type Panel = PanelState;
 
 /** Binary state arrives as DataView (from the kernel or from saved widget state); view it with the right type. */
 export function asUint8(v: unknown): Uint8Array | null {

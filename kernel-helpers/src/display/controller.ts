@@ -2,7 +2,10 @@
 // mouse, another page of filters, another layer in the explorer) by recomputing panels.
 import type { ChannelStack, FilterStack, LayerRef } from "../types";
 import type { MessageHandler } from "../kernel/widget";
-import { filtersPanel, mapsPanel, type FiltersOptions, type MapsOptions, type PanelState, type ViewState } from "./state";
+import { filtersPanel, mapsPanel, type FiltersOptions, type MapsOptions } from "./state";
+import type { PanelState, Request, ValueReply, ViewState } from "./wire";
+
+export type { Request, ValueReply } from "./wire";
 
 /** Which filters and input channels a page of a filter grid shows. */
 export interface FilterPage {
@@ -34,23 +37,6 @@ export interface ViewWidget {
   on(event: "change:layer_index" | "change:mode", handler: () => void): unknown;
   on(event: "msg", handler: MessageHandler): unknown;
   send(content: unknown, buffers?: ArrayBufferView[]): void;
-}
-
-/** Front end → kernel custom messages (widget method "custom"). */
-export type Request =
-  | { type: "value"; request: number; panel: number; channel: number; row: number; col: number }
-  | { type: "filters_page"; panel: number; filter_start: number; channel_start: number };
-
-/** Kernel → front end answer to a "value" request. */
-export interface ValueReply {
-  type: "value";
-  request: number;
-  panel: number;
-  channel: number;
-  row: number;
-  col: number;
-  /** the exact float32 value, or null when out of range */
-  value: number | null;
 }
 
 /** What produced a panel, kept so the kernel can answer for it later. */

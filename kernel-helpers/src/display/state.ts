@@ -1,28 +1,13 @@
-// The widget's wire state, built from the helpers' ChannelStack / FilterStack.
-// Mirrored by widgets/src/state.ts (the front end's copy); change both together.
-// Keys are snake_case like every ipywidgets state; typed arrays travel as binary buffers.
-import type { ChannelStack, FilterNormalisation, FilterStack, LayerRef } from "../types";
+// The widget's wire state (types in ./wire, shared with the front end), built from the helpers'
+// ChannelStack / FilterStack.
+import type { ChannelStack, FilterStack } from "../types";
 import { planeMeans, quantisePlanes } from "./quantise";
+import type { ColourScale, FiltersPanelState, MapsPanelState, PanelState, PlanesState, ScaleMode, SortOrder } from "./wire";
+
+export type * from "./wire";
 
 /** Exact float32 values are sent alongside the codes up to this many values (256 KB). */
 export const EXACT_VALUES_LIMIT = 65536;
-
-export interface PlanesState {
-  count: number;
-  height: number;
-  width: number;
-  /** count × height × width uint8 codes */
-  codes: Uint8Array;
-  /** per plane: value ≈ offset + scale × code */
-  scale: Float32Array;
-  offset: Float32Array;
-  /** the exact values when small enough, otherwise null (the front end asks the kernel on hover) */
-  exact: Float32Array | null;
-}
-
-export type ColourScale = "grey" | "viridis" | "diverging";
-export type ScaleMode = "channel" | "shared";
-export type SortOrder = "index" | "mean";
 
 export interface MapsOptions {
   /** heatmaps per page (default 64) and per row (default 8) */
@@ -33,59 +18,10 @@ export interface MapsOptions {
   sort: SortOrder;
 }
 
-export interface MapsPanelState {
-  kind: "maps";
-  layer: LayerRef;
-  planes: PlanesState;
-  /** per channel mean, for sorting */
-  means: Float32Array;
-  /** the input image as PNG bytes, shown beside the grid */
-  image: Uint8Array | null;
-  page_size: number;
-  columns: number;
-  colour_scale: ColourScale;
-  scale_mode: ScaleMode;
-  sort: SortOrder;
-}
-
 export interface FiltersOptions {
   /** draw 3-channel filters as one RGB image each */
   rgb: boolean;
   colourScale: ColourScale;
-}
-
-export interface FiltersPanelState {
-  kind: "filters";
-  layer: LayerRef;
-  /** planes are filters × in_channels kernels, filter-major */
-  planes: PlanesState;
-  filter_start: number;
-  filters: number;
-  channel_start: number;
-  in_channels: number;
-  total_filters: number;
-  total_in_channels: number;
-  normalisation: FilterNormalisation;
-  raw_min: number;
-  raw_max: number;
-  rgb: boolean;
-  colour_scale: ColourScale;
-}
-
-export type PanelState = MapsPanelState | FiltersPanelState;
-
-/** State of one convlens widget: one or more panels, plus the explorer's controls when `layers` is not empty. */
-export interface ViewState extends Record<string, unknown> {
-  title: string;
-  panels: PanelState[];
-  layout: "stacked" | "tabs";
-  /** explorer: the conv layers to choose from (empty for a fixed display) */
-  layers: LayerRef[];
-  /** explorer: the chosen layer's index in the model, and what to show; the front end changes these */
-  layer_index: number;
-  mode: "maps" | "filters";
-  /** a short line shown above the panels (e.g. "computing block3_conv3…" or an error) */
-  status: string;
 }
 
 export function planesState(data: Float32Array, count: number, height: number, width: number): PlanesState {

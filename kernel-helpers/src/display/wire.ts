@@ -1,0 +1,89 @@
+// The widget's wire state and messages: what the kernel sends and the front end receives. The one
+// definition both sides use (the front end imports these types from the built kernel package).
+// Keys are snake_case like every ipywidgets state; typed arrays travel as binary buffers.
+import type { FilterNormalisation, LayerRef } from "../types";
+
+export type { FilterNormalisation, LayerRef };
+
+export interface PlanesState {
+  count: number;
+  height: number;
+  width: number;
+  /** count × height × width uint8 codes */
+  codes: Uint8Array;
+  /** per plane: value ≈ offset + scale × code */
+  scale: Float32Array;
+  offset: Float32Array;
+  /** the exact values when small enough, otherwise null (the front end asks the kernel on hover) */
+  exact: Float32Array | null;
+}
+
+export type ColourScale = "grey" | "viridis" | "diverging";
+export type ScaleMode = "channel" | "shared";
+export type SortOrder = "index" | "mean";
+
+export interface MapsPanelState {
+  kind: "maps";
+  layer: LayerRef;
+  planes: PlanesState;
+  /** per channel mean, for sorting */
+  means: Float32Array;
+  /** the input image as PNG bytes, shown beside the grid */
+  image: Uint8Array | null;
+  page_size: number;
+  columns: number;
+  colour_scale: ColourScale;
+  scale_mode: ScaleMode;
+  sort: SortOrder;
+}
+
+export interface FiltersPanelState {
+  kind: "filters";
+  layer: LayerRef;
+  /** planes are filters × in_channels kernels, filter-major */
+  planes: PlanesState;
+  filter_start: number;
+  filters: number;
+  channel_start: number;
+  in_channels: number;
+  total_filters: number;
+  total_in_channels: number;
+  normalisation: FilterNormalisation;
+  raw_min: number;
+  raw_max: number;
+  rgb: boolean;
+  colour_scale: ColourScale;
+}
+
+export type PanelState = MapsPanelState | FiltersPanelState;
+
+/** State of one convlens widget: one or more panels, plus the explorer's controls when `layers` is not empty. */
+export interface ViewState extends Record<string, unknown> {
+  title: string;
+  panels: PanelState[];
+  layout: "stacked" | "tabs";
+  /** explorer: the conv layers to choose from (empty for a fixed display) */
+  layers: LayerRef[];
+  /** explorer: the chosen layer's index in the model, and what to show; the front end changes these */
+  layer_index: number;
+  mode: "maps" | "filters";
+  /** a short line shown above the panels (e.g. "computing block3_conv3…" or an error) */
+  status: string;
+}
+
+/** Front end → kernel custom messages (widget method "custom"). */
+export type Request =
+  | { type: "value"; request: number; panel: number; channel: number; row: number; col: number }
+  | { type: "filters_page"; panel: number; filter_start: number; channel_start: number };
+
+/** Kernel → front end answer to a "value" request. */
+export interface ValueReply {
+  type: "value";
+  request: number;
+  panel: number;
+  channel: number;
+  row: number;
+  col: number;
+  /** the exact float32 value, or null when out of range */
+  value: number | null;
+}
