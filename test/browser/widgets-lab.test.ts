@@ -213,6 +213,10 @@ test("the seed's five blocks in one call, as tabs", { skip }, async () => {
 });
 
 test("saved widget state re-renders after a reload, without the kernel that made the widgets", { skip }, async () => {
+  // The viewer's choices are widget state too: a saved notebook shows them again.
+  await view(1).locator(".convlens-colour").selectOption("viridis");
+  await view(1).locator(".convlens-sort").selectOption("mean");
+  await painted(1, 64);
   await page.keyboard.press("Escape");
   await page.keyboard.press("Control+s");
   const file = join(server.rootDir, "widgets.ipynb");
@@ -229,6 +233,7 @@ test("saved widget state re-renders after a reload, without the kernel that made
   await painted(1, 64);
   await painted(4, 18);
   assert.equal(await view(1).locator(".convlens-layer-name").textContent(), "1: block1_conv1");
+  assert.deepEqual([await view(1).locator(".convlens-colour").inputValue(), await view(1).locator(".convlens-sort").inputValue()], ["viridis", "mean"], "the choices made before saving");
   assert.equal(await view(5).locator(".convlens-layer-name").textContent(), `1: ${EVIL}`);
   assert.equal(await page.evaluate(() => (window as unknown as { __pwned?: unknown }).__pwned), undefined);
   await shoot(1, "lab-saved-state-block1_conv1");

@@ -93,6 +93,8 @@ async function mount(panel: PanelState, answers: Answers | null = null): Promise
         signal: controller.signal,
         exactValue: async (c: number, r: number, x: number) => (answers && c === answers.channel ? answers.values[r * answers.width + x] : null),
         requestFilterPage: (f: number, c: number) => ((window as any).__pageRequest = [f, c]),
+        choices: {},
+        choose: (patch: unknown) => ((window as any).__chosen = [...((window as any).__chosen ?? []), patch]),
       };
       const handle = panel.kind === "maps" ? t.renderMapsPanel(panel, ctx) : t.renderFiltersPanel(panel, ctx);
       document.body.append(handle.element);
@@ -257,6 +259,7 @@ test("paging a 256-channel layer reaches channel 255; sorting by mean puts the h
   const sorted = await page.evaluate(() => document.querySelector<HTMLElement>(".convlens-grid")!.dataset.channels!.split(",").map(Number));
   const best = Array.from(panel.means.keys()).sort((a, b) => panel.means[b] - panel.means[a] || a - b);
   assert.deepEqual(sorted, best.slice(0, 64));
+  assert.deepEqual(await page.evaluate(() => (window as any).__chosen.at(-1)), { sort: "mean" }, "the choice goes to the widget state");
 });
 
 test("the seed's 6 filters × 3 channels are 18 heatmaps whose values are the normalised weights", async () => {
@@ -343,7 +346,7 @@ test("a panel disposed while Plotly paints purges its grid and its enlarged chan
     document.body.replaceChildren();
     const [panel, filterPanel] = t.panelsFrom(wires.map(t.reviveWire));
     const controller = new AbortController();
-    const ctx = { index: 0, signal: controller.signal, exactValue: async () => null, requestFilterPage: () => undefined };
+    const ctx = { index: 0, signal: controller.signal, exactValue: async () => null, requestFilterPage: () => undefined, choices: {}, choose: () => undefined };
     const figures = (handle: { element: HTMLElement }) => ({
       grid: handle.element.querySelector(".convlens-grid") as unknown as { data?: unknown; _fullLayout?: unknown },
       large: handle.element.querySelector(".convlens-large") as unknown as { data?: unknown; _fullLayout?: unknown },

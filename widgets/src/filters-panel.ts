@@ -53,7 +53,7 @@ export function renderFiltersPanel(panel: FiltersPanel, ctx: PanelContext): Pane
   const planes = panel.planes;
   // An RGB composite means the image's three colour channels: first layers only, not any page of three.
   const canRgb = panel.in_channels === 3 && panel.total_in_channels === 3;
-  const ui = { colour: panel.colour_scale, rgb: panel.rgb && canRgb };
+  const ui = { colour: ctx.choices.colour_scale ?? panel.colour_scale, rgb: (ctx.choices.rgb ?? panel.rgb) && canRgb };
   const last = (start: number, n: number) => start + n - 1;
 
   const root = el("div", "convlens-panel convlens-filters");
@@ -77,6 +77,7 @@ export function renderFiltersPanel(panel: FiltersPanel, ctx: PanelContext): Pane
   rgbBox.disabled = !canRgb;
   rgbBox.addEventListener("change", () => {
     ui.rgb = rgbBox.checked;
+    ctx.choose({ rgb: ui.rgb });
     void draw();
   }, { signal });
   const rgbLabel = el("label", "convlens-rgb-label");
@@ -90,6 +91,7 @@ export function renderFiltersPanel(panel: FiltersPanel, ctx: PanelContext): Pane
     channelNext,
     select<ColourScale>("convlens-colour", (["grey", "viridis", "diverging"] as ColourScale[]).map((c) => [c, COLOUR_SCALE_LABELS[c]]), ui.colour, (v) => {
       ui.colour = v;
+      ctx.choose({ colour_scale: v });
       void draw();
     }, signal),
     rgbLabel,

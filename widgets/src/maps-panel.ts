@@ -29,7 +29,8 @@ export function colourRange(panel: MapsPanel, channel: number, mode: ScaleMode):
 export function renderMapsPanel(panel: MapsPanel, ctx: PanelContext): PanelHandle {
   const { signal } = ctx;
   const planes = panel.planes;
-  const ui = { page: 0, colour: panel.colour_scale, scale: panel.scale_mode, sort: panel.sort };
+  const chosen = ctx.choices;
+  const ui = { page: 0, colour: chosen.colour_scale ?? panel.colour_scale, scale: chosen.scale_mode ?? panel.scale_mode, sort: chosen.sort ?? panel.sort };
   const pages = Math.max(1, Math.ceil(planes.count / panel.page_size));
   const tileSize = planes.width >= 24 ? 88 : 64;
   const valueFormat = planes.exact ? "" : ".4g";
@@ -50,14 +51,17 @@ export function renderMapsPanel(panel: MapsPanel, ctx: PanelContext): PanelHandl
     next,
     select<ColourScale>("convlens-colour", [["grey", COLOUR_SCALE_LABELS.grey], ["viridis", COLOUR_SCALE_LABELS.viridis]], ui.colour, (v) => {
       ui.colour = v;
+      ctx.choose({ colour_scale: v });
       void draw();
     }, signal),
     select<ScaleMode>("convlens-scale", [["channel", "range per channel"], ["shared", "range shared by the layer"]], ui.scale, (v) => {
       ui.scale = v;
+      ctx.choose({ scale_mode: v });
       void draw();
     }, signal),
     select<SortOrder>("convlens-sort", [["index", "channel order"], ["mean", "sort by mean activation"]], ui.sort, (v) => {
       ui.sort = v;
+      ctx.choose({ sort: v });
       ui.page = 0;
       void draw();
     }, signal),

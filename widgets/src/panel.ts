@@ -1,4 +1,5 @@
 // What a panel renderer gets from its widget view, and what it gives back.
+import type { PanelChoices } from "./state";
 
 export interface PanelContext {
   /** which panel of the widget this is (the kernel's index for requests) */
@@ -9,6 +10,10 @@ export interface PanelContext {
   requestFilterPage(filterStart: number, channelStart: number): void;
   /** aborted when the view goes: every DOM listener is registered with it */
   signal: AbortSignal;
+  /** the viewer's earlier choices for this panel (from the widget state, so also after a reload) */
+  choices: PanelChoices;
+  /** records a choice in the widget state (and so in a saved notebook) */
+  choose(patch: PanelChoices): void;
 }
 
 export interface PanelHandle {

@@ -6,6 +6,7 @@ import type {
   FiltersPanelState,
   LayerRef,
   MapsPanelState,
+  PanelChoices,
   PanelState,
   PlanesState,
   Request,
@@ -14,7 +15,7 @@ import type {
   ValueReply,
 } from "convlens/dist/display/wire";
 
-export type { ColourScale, LayerRef, Request, ScaleMode, SortOrder, ValueReply };
+export type { ColourScale, LayerRef, PanelChoices, Request, ScaleMode, SortOrder, ValueReply };
 export type Planes = PlanesState;
 export type MapsPanel = MapsPanelState;
 export type FiltersPanel = FiltersPanelState;

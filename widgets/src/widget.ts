@@ -5,7 +5,7 @@ import { button, el, select } from "./dom";
 import { renderFiltersPanel } from "./filters-panel";
 import { renderMapsPanel } from "./maps-panel";
 import type { PanelContext, PanelHandle } from "./panel";
-import { panelsFrom, type LayerRef, type Panel, type Request, type ValueReply } from "./state";
+import { panelsFrom, type LayerRef, type Panel, type PanelChoices, type Request, type ValueReply } from "./state";
 import { ensureStyles } from "./styles";
 import { MODULE_NAME, MODULE_VERSION } from "./version";
 
@@ -29,6 +29,7 @@ export class ConvLensModel extends DOMWidgetModel {
       layer_index: -1,
       mode: "maps",
       status: "",
+      choices: [],
     };
   }
 
@@ -163,9 +164,19 @@ export class ConvLensView extends DOMWidgetView {
   }
 
   private panelContext(index: number): PanelContext {
+    const choices = (this.model.get("choices") ?? []) as PanelChoices[];
     return {
       index,
       signal: this.lifetime.signal,
+      choices: choices[index] ?? {},
+      choose: (patch) => {
+        const all = [...((this.model.get("choices") ?? []) as PanelChoices[])];
+        for (let i = all.length; i < index; i++) all[i] = {}; // JSON has no holes
+        all[index] = { ...all[index], ...patch };
+        this.model.set("choices", all);
+        // Saved widget state has no kernel to tell; the choice still lands in the next save.
+        if (this.model.comm_live) this.model.save_changes();
+      },
       exactValue: (channel, row, col) => this.askValue({ type: "value", request: this.nextRequest++, panel: index, channel, row, col }),
       requestFilterPage: (filterStart, channelStart) => {
         if (this.noKernel()) return;

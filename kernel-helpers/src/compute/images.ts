@@ -68,7 +68,7 @@ export async function loadImage(source: ImageSource): Promise<LoadedImage> {
   }
   try {
     const [height, width] = decoded.shape.slice(-3, -1);
-    const rgb = Uint8Array.from(decoded.dataSync());
+    const rgb = new Uint8Array(decoded.dataSync()); // a native int32 → uint8 conversion (Uint8Array.from would iterate)
     return { kind: "convlens.image", source: name, width, height, rgb };
   } finally {
     decoded.dispose();

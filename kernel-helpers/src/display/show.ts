@@ -123,7 +123,7 @@ export async function explore(first: tf.LayersModel | ExplorerSource, second?: I
 }
 
 async function open(sources: PanelSource[], panels: PanelState[], view: Partial<ViewState>, explorer: ExplorerSource | null): Promise<ConvLensWidget> {
-  const state: ViewState = { title: "", layout: "stacked", layers: [], layer_index: -1, mode: "maps", status: "", ...view, panels };
+  const state: ViewState = { title: "", layout: "stacked", layers: [], layer_index: -1, mode: "maps", status: "", choices: [], ...view, panels };
   const png = await encodeGreyPng(stackImages(panels.map(panelMontage)));
   const widget = new Widget<ViewState>({
     modelName: "ConvLensModel",

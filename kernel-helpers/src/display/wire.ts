@@ -57,6 +57,17 @@ export interface FiltersPanelState {
 
 export type PanelState = MapsPanelState | FiltersPanelState;
 
+/**
+ * What a viewer chose in a panel's controls (colour scale, range, sort, RGB), kept in the widget's
+ * state so a saved notebook shows it again; unset keys keep the panel's own setting.
+ */
+export interface PanelChoices {
+  colour_scale?: ColourScale;
+  scale_mode?: ScaleMode;
+  sort?: SortOrder;
+  rgb?: boolean;
+}
+
 /** State of one convlens widget: one or more panels, plus the explorer's controls when `layers` is not empty. */
 export interface ViewState extends Record<string, unknown> {
   title: string;
@@ -69,6 +80,8 @@ export interface ViewState extends Record<string, unknown> {
   mode: "maps" | "filters";
   /** a short line shown above the panels (e.g. "computing block3_conv3…" or an error) */
   status: string;
+  /** per panel: the viewer's choices (set by the front end) */
+  choices: PanelChoices[];
 }
 
 /** Front end → kernel custom messages (widget method "custom"). */
