@@ -1,9 +1,9 @@
 // A page of small heatmaps drawn as ONE Plotly heatmap: a mosaic whose cells are the tiles'
-// cells, with empty (NaN) cells for the gaps and title bands. Plotly's cost is mostly per trace
-// (defaults, calc, a canvas and a PNG per heatmap), so one trace per page paints 64 tiles about as
-// fast as one. Tiles with their own colour ranges are scaled to 0..1 in the mosaic (Plotly gives a
-// trace one range); hover maps a mosaic cell back to its tile and source (row, col), and the
-// tooltip and readout show the real value.
+// cells, with empty (NaN) cells for the gaps and title bands. Each Plotly trace (or subplot) has a
+// fixed cost (defaults, calc, its own canvas and PNG encode), which 64 tiles paid 64 times; one
+// mosaic pays it once, and what remains grows with the cells drawn. Tiles with their own colour
+// ranges are scaled to 0..1 in the mosaic (a trace has one range); hover maps a mosaic cell back to
+// its tile and source (row, col), and the tooltip and readout show the real value.
 import * as Plotly from "plotly.js-dist-min";
 import { plotlyColours } from "./colours";
 import { el } from "./dom";
