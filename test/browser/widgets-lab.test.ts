@@ -104,16 +104,17 @@ async function hover(cell: number, tile: number, row: number, col: number): Prom
   const { x, y } = await grid.evaluate(
     (gd, { tile, row, col }) => {
       type Axis = { _offset: number; l2p(v: number): number };
-      type Geometry = { dy: number; dx: number; origin(t: number): { row: number; col: number } };
+      type Geometry = { cellOf(t: number, row: number, col: number): { x: number; y: number } };
       const { _fullLayout: full, convlensGrid } = gd as unknown as { _fullLayout: { xaxis: Axis; yaxis: Axis }; convlensGrid: { geometry: Geometry } };
-      const g = convlensGrid.geometry;
-      const origin = g.origin(tile);
+      const cell = convlensGrid.geometry.cellOf(tile, row, col);
       const box = gd.getBoundingClientRect();
-      return { x: box.left + full.xaxis._offset + full.xaxis.l2p(origin.col + col / g.dx), y: box.top + full.yaxis._offset + full.yaxis.l2p(origin.row + row / g.dy) };
+      return { x: box.left + full.xaxis._offset + full.xaxis.l2p(cell.x), y: box.top + full.yaxis._offset + full.yaxis.l2p(cell.y) };
     },
     { tile, row, col },
   );
-  await page.mouse.move(x, y); // one jump: Plotly throttles hover events
+  // One jump (Plotly throttles hover events), to the whole pixel nearest the cell's middle: the
+  // page sees whole-pixel mouse positions, and a 224-row map has a cell every ~1.2 px.
+  await page.mouse.move(Math.round(x) + 0.5, Math.round(y) + 0.5);
 }
 
 test("block1_conv1: 64 heatmaps; the hover value equals the kernel's value at that channel/row/col", { skip }, async () => {
@@ -177,13 +178,14 @@ test("the seed's 6 × 3 filter figure: 18 heatmaps with the normalised weights a
     .locator(".convlens-grid")
     .evaluate((gd) => {
       // the page's one heatmap holds the 18 tiles (one shared range: the weights as they are)
-      type Geometry = { tileRows: number; tileCols: number; origin(t: number): { row: number; col: number } };
+      type Geometry = { tileRows: number; tileCols: number; repY: number; repX: number; origin(t: number): { row: number; col: number } };
       const { data, convlensGrid } = gd as unknown as { data: { z: ArrayLike<number>[] }[]; convlensGrid: { geometry: Geometry; scaled: unknown } };
       if (convlensGrid.scaled !== null) throw new Error("the filter page was drawn scaled, not as the weights");
       const g = convlensGrid.geometry;
       return Array.from({ length: 18 }, (_, t) => {
         const o = g.origin(t);
-        return Array.from({ length: g.tileRows }, (_, y) => Array.from({ length: g.tileCols }, (_, x) => data[0].z[o.row + y][o.col + x]));
+        // one value per kernel cell (each repeated repY × repX times in the mosaic)
+        return Array.from({ length: g.tileRows / g.repY }, (_, y) => Array.from({ length: g.tileCols / g.repX }, (_, x) => data[0].z[o.row + y * g.repY][o.col + x * g.repX]));
       });
     });
   assert.equal(z.length, 18);

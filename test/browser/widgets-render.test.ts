@@ -34,7 +34,9 @@ const tileValues = (t) => {
   const { row, col } = g.origin(t);
   const z = gd.data[0].z;
   const [lo, hi] = scaled ? scaled[t] : [0, 1];
-  const values = Array.from({ length: g.tileRows }, (_, y) => Array.from({ length: g.tileCols }, (_, x) => (scaled ? lo + z[row + y][col + x] * (hi - lo) : z[row + y][col + x])));
+  // one value per drawn cell: a small kernel's cells are repeated repY × repX times in the mosaic
+  const at = (y, x) => z[row + y * g.repY][col + x * g.repX];
+  const values = Array.from({ length: g.tileRows / g.repY }, (_, y) => Array.from({ length: g.tileCols / g.repX }, (_, x) => (scaled ? lo + at(y, x) * (hi - lo) : at(y, x))));
   return { values, dy: g.dy, dx: g.dx, scaled: scaled !== null };
 };
 const traceTypes = () => document.querySelector(".convlens-grid").data.map((d) => d.type);
@@ -114,15 +116,16 @@ async function hover(tile: number, row: number, col: number): Promise<void> {
     ({ tile, row, col }) => {
       const gd = document.querySelector(".convlens-grid") as HTMLElement & { _fullLayout: Record<string, any>; convlensGrid: any };
       const { xaxis: xa, yaxis: ya } = gd._fullLayout;
-      const g = gd.convlensGrid.geometry;
-      const origin = g.origin(tile);
+      const cell = gd.convlensGrid.geometry.cellOf(tile, row, col);
       const box = gd.getBoundingClientRect();
-      return { x: box.left + xa._offset + xa.l2p(origin.col + col / g.dx), y: box.top + ya._offset + ya.l2p(origin.row + row / g.dy) };
+      return { x: box.left + xa._offset + xa.l2p(cell.x), y: box.top + ya._offset + ya.l2p(cell.y) };
     },
     { tile, row, col },
   );
-  // One jump, no intermediate moves: Plotly throttles hover events, and a late one would win.
-  await page.mouse.move(x, y);
+  // One jump, no intermediate moves: Plotly throttles hover events, and a late one would win. To
+  // the whole pixel nearest the cell's middle: the page sees whole-pixel mouse positions, and a
+  // 224-row map has a cell every ~1.2 px.
+  await page.mouse.move(Math.round(x) + 0.5, Math.round(y) + 0.5);
 }
 
 /** Plotly's values for tile t (see tileValues in the page bundle). */
@@ -259,7 +262,7 @@ test("paging a 256-channel layer reaches channel 255; sorting by mean puts the h
   const sorted = await page.evaluate(() => document.querySelector<HTMLElement>(".convlens-grid")!.dataset.channels!.split(",").map(Number));
   const best = Array.from(panel.means.keys()).sort((a, b) => panel.means[b] - panel.means[a] || a - b);
   assert.deepEqual(sorted, best.slice(0, 64));
-  assert.deepEqual(await page.evaluate(() => (window as any).__chosen.at(-1)), { sort: "mean" }, "the choice goes to the widget state");
+  assert.deepEqual(await page.evaluate(() => (window as any).__chosen.at(-1)), { maps: { sort: "mean" } }, "the choice goes to the widget state");
 });
 
 test("the seed's 6 filters × 3 channels are 18 heatmaps whose values are the normalised weights", async () => {
@@ -281,7 +284,24 @@ test("the seed's 6 filters × 3 channels are 18 heatmaps whose values are the no
   await page.locator(".convlens-rgb").check();
   await page.waitForFunction(() => document.querySelector<HTMLElement>(".convlens-grid")?.dataset.heatmaps === "6");
   assert.deepEqual(await traceTypes(), ["image", "scatter"]);
+  await hover(4, 1, 2);
+  await page.waitForFunction(() => document.querySelector(".convlens-readout")?.textContent?.startsWith("filter 4, row 1, col 2: R "));
+  const [r, g, b] = [0, 1, 2].map((c) => weights[(4 * 3 + c) * 9 + 1 * 3 + 2]);
+  const shown = /^filter 4, row 1, col 2: R (\S+), G (\S+), B (\S+)$/.exec((await page.locator(".convlens-readout").textContent()) ?? "");
+  assert.ok(shown, "the readout gives the composite's three weights");
+  assert.deepEqual(shown.slice(1).map((v) => Math.fround(Number(v))), [r, g, b]);
+  assert.ok(await page.locator(".convlens-tooltip").isVisible());
   await screenshot(page, "widgets-filters-rgb");
+  // Between two tiles Plotly still reports the image's transparent cells: the tooltip goes.
+  const gap = await page.evaluate(() => {
+    const gd = document.querySelector(".convlens-grid") as unknown as HTMLElement & { _fullLayout: Record<string, any>; convlensGrid: any };
+    const g = gd.convlensGrid.geometry;
+    const o = g.origin(1);
+    const box = gd.getBoundingClientRect();
+    return { x: box.left + gd._fullLayout.xaxis._offset + gd._fullLayout.xaxis.l2p(o.col - g.gapCols / 2), y: box.top + gd._fullLayout.yaxis._offset + gd._fullLayout.yaxis.l2p(o.row + 1) };
+  });
+  await page.mouse.move(gap.x, gap.y);
+  await page.waitForFunction(() => document.querySelector<HTMLElement>(".convlens-tooltip")?.hidden === true);
 });
 
 test("no RGB composite for the last 3 input channels of a deeper layer's 11 (only a first layer's 3 are an RGB image)", async () => {

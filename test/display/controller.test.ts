@@ -186,6 +186,26 @@ test("a failed explorer choice puts the dropdowns back on the shown layer, so ch
   assert.equal(widget.state.status, "");
 });
 
+test("a refused layer index supersedes a choice still computing: the panel and the dropdown stay together", async () => {
+  let finish: (stack: ChannelStack) => void = () => undefined;
+  const source: ExplorerSource = {
+    layers: [{ name: "conv1", index: 1 }, { name: "conv3", index: 3 }],
+    computeMaps: () => new Promise<ChannelStack>((resolve) => (finish = resolve)),
+    computeFilters: () => {
+      throw new Error("not used");
+    },
+  };
+  const widget = new RecordingWidget({ layers: source.layers, layer_index: 1, mode: "maps" });
+  new DisplayController(widget, [], source);
+  widget.frontEndSets({ layer_index: 3 }); // computing…
+  widget.frontEndSets({ layer_index: 2 }); // no such conv layer: back to 1
+  finish({ layer: { name: "conv3", index: 3 }, channels: 1, height: 1, width: 1, data: new Float32Array(1), min: 0, max: 0 });
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(widget.state.layer_index, 1);
+  assert.deepEqual(widget.state.panels, [], "conv3's late result is not shown under a dropdown that says conv1");
+  assert.match(widget.state.status, /no conv layer has index 2/);
+});
+
 test("a widget closed while its layer computes takes no update and raises nothing", async () => {
   let finish: (stack: ChannelStack) => void = () => undefined;
   let fail: (error: Error) => void = () => undefined;

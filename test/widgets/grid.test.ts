@@ -47,6 +47,26 @@ test("the last row may be short; a map smaller than its tile is drawn whole; a n
   assert.deepEqual(odd.at(odd.origin(2).row + 59, odd.origin(2).col + 49), { tile: 2, row: 295, col: 98 });
 });
 
+test("3×3 kernels in 56 px tiles: each weight is repeated so gaps and titles stay near 6 and 16 px; 1×1 kernels too", () => {
+  for (const [size, rep] of [[3, 6], [1, 18], [7, 2]]) {
+    const g = gridGeometry(18, 3, 56, size, size);
+    assert.deepEqual([g.dy, g.repY, g.repX, g.tileRows], [1, rep, rep, size * rep], `${size}×${size}`);
+    const cellPx = 56 / g.tileRows;
+    assert.ok(Math.abs(g.gapCols * cellPx - GAP_PX) <= cellPx / 2 + 1e-9, `${size}×${size}: a gap of ${g.gapCols * cellPx} px`);
+    assert.ok(Math.abs(g.titleRows * cellPx - TITLE_PX) <= cellPx / 2 + 1e-9, `${size}×${size}: a title band of ${g.titleRows * cellPx} px`);
+    for (const t of [0, 4, 17]) {
+      for (let row = 0; row < size; row++) {
+        for (let col = 0; col < size; col++) {
+          const { x, y } = g.cellOf(t, row, col);
+          assert.deepEqual(g.at(Math.round(y), Math.round(x)), { tile: t, row, col }, `the middle of weight (${row}, ${col}) of tile ${t}`);
+          const o = g.origin(t);
+          assert.deepEqual(g.at(o.row + row * rep + rep - 1, o.col + col * rep), { tile: t, row, col }, "every repeat shows the same weight");
+        }
+      }
+    }
+  }
+});
+
 function planes(exact: boolean): Planes {
   const [count, height, width] = [2, 7, 10];
   const codes = Uint8Array.from({ length: count * height * width }, (_, i) => (i * 37) % 256);

@@ -4,8 +4,6 @@ import type { ColourScale } from "./state";
 
 export interface PlotlyColours {
   colorscale: string | [number, string][];
-  /** centre the scale on zero */
-  zmid?: number;
   reversescale?: boolean;
 }
 
@@ -16,8 +14,9 @@ export function plotlyColours(scale: ColourScale): PlotlyColours {
     case "viridis":
       return { colorscale: "Viridis" };
     case "diverging":
-      // Plotly's RdBu runs red→blue; reversed, negative weights are blue and positive red.
-      return { colorscale: "RdBu", reversescale: true, zmid: 0 };
+      // Plotly's RdBu runs red→blue; reversed, negative weights are blue and positive red. The
+      // range given with it is symmetric around 0 (filterRange), which puts white at zero.
+      return { colorscale: "RdBu", reversescale: true };
   }
 }
 

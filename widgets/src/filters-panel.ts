@@ -4,7 +4,7 @@ import { COLOUR_SCALE_LABELS } from "./colours";
 import { button, el, select } from "./dom";
 import { decimate } from "./downsample";
 import { renderGrid, renderLarge, type RenderedGrid, type Tile } from "./heatmap-grid";
-import type { PanelContext, PanelHandle } from "./panel";
+import { oneDrawAtATime, type PanelContext, type PanelHandle } from "./panel";
 import { formatFloat32, planeRows, type ColourScale, type FiltersPanel, type Planes } from "./state";
 
 /** One colour range for the whole page, so weights compare across filters; symmetric for diverging. */
@@ -53,7 +53,8 @@ export function renderFiltersPanel(panel: FiltersPanel, ctx: PanelContext): Pane
   const planes = panel.planes;
   // An RGB composite means the image's three colour channels: first layers only, not any page of three.
   const canRgb = panel.in_channels === 3 && panel.total_in_channels === 3;
-  const ui = { colour: ctx.choices.colour_scale ?? panel.colour_scale, rgb: (ctx.choices.rgb ?? panel.rgb) && canRgb };
+  const chosen = ctx.choices.filters ?? {};
+  const ui = { colour: chosen.colour_scale ?? panel.colour_scale, rgb: (chosen.rgb ?? panel.rgb) && canRgb };
   const last = (start: number, n: number) => start + n - 1;
 
   const root = el("div", "convlens-panel convlens-filters");
@@ -77,7 +78,7 @@ export function renderFiltersPanel(panel: FiltersPanel, ctx: PanelContext): Pane
   rgbBox.disabled = !canRgb;
   rgbBox.addEventListener("change", () => {
     ui.rgb = rgbBox.checked;
-    ctx.choose({ rgb: ui.rgb });
+    ctx.choose({ filters: { rgb: ui.rgb } });
     void draw();
   }, { signal });
   const rgbLabel = el("label", "convlens-rgb-label");
@@ -91,7 +92,7 @@ export function renderFiltersPanel(panel: FiltersPanel, ctx: PanelContext): Pane
     channelNext,
     select<ColourScale>("convlens-colour", (["grey", "viridis", "diverging"] as ColourScale[]).map((c) => [c, COLOUR_SCALE_LABELS[c]]), ui.colour, (v) => {
       ui.colour = v;
-      ctx.choose({ colour_scale: v });
+      ctx.choose({ filters: { colour_scale: v } });
       void draw();
     }, signal),
     rgbLabel,
@@ -138,15 +139,20 @@ export function renderFiltersPanel(panel: FiltersPanel, ctx: PanelContext): Pane
     const [f, c] = tilePlanes[tile] ?? [-1, -1];
     if (f < 0) return;
     const where = `filter ${panel.filter_start + f}, row ${row}, col ${col}`;
+    const weight = (channel: number) => {
+      const plane = f * panel.in_channels + channel;
+      const index = (plane * planes.height + row) * planes.width + col;
+      return planes.exact ? planes.exact[index] : planes.offset[plane] + planes.scale[plane] * planes.codes[index];
+    };
+    const approx = planes.exact ? "" : "≈ ";
     if (c < 0) {
-      readout.textContent = `${where} (RGB composite)`;
+      // the composite's three colours are the weights on the image's R, G and B
+      readout.textContent = `${where}: R ${approx}${formatFloat32(weight(0))}, G ${approx}${formatFloat32(weight(1))}, B ${approx}${formatFloat32(weight(2))}`;
       grid?.tip(readout.textContent);
       return;
     }
-    const plane = f * panel.in_channels + c;
-    const index = (plane * planes.height + row) * planes.width + col;
-    const value = planes.exact ? planes.exact[index] : planes.offset[plane] + planes.scale[plane] * planes.codes[index];
-    readout.textContent = `${where}, channel ${panel.channel_start + c}: ${planes.exact ? "" : "≈ "}${formatFloat32(value)}`;
+    const value = weight(c);
+    readout.textContent = `${where}, channel ${panel.channel_start + c}: ${approx}${formatFloat32(value)}`;
     readout.dataset.value = String(value);
     grid?.tip(readout.textContent);
   }
@@ -160,7 +166,7 @@ export function renderFiltersPanel(panel: FiltersPanel, ctx: PanelContext): Pane
     if (disposed) disposeLarge(); // the panel went while Plotly painted: nothing else would purge it
   }
 
-  async function draw(): Promise<void> {
+  async function drawNow(): Promise<void> {
     build();
     grid?.dispose();
     gridHost.dataset.heatmaps = "0";
@@ -175,6 +181,8 @@ export function renderFiltersPanel(panel: FiltersPanel, ctx: PanelContext): Pane
     if (disposed) grid.dispose(); // the panel went while Plotly painted: nothing else would purge it
     else gridHost.dataset.heatmaps = String(tiles.length);
   }
+
+  const draw = oneDrawAtATime(drawNow, () => !disposed);
 
   return {
     element: root,

@@ -9,7 +9,10 @@ export interface GridGeometry {
   /** source rows/columns per drawn cell (a big map is thinned to about one cell per pixel) */
   dy: number;
   dx: number;
-  /** drawn cells of one tile */
+  /** mosaic cells per source cell, down and across (a tiny kernel is repeated, so gaps stay narrow) */
+  repY: number;
+  repX: number;
+  /** mosaic cells of one tile */
   tileRows: number;
   tileCols: number;
   /** empty cells between tiles, and above each row of tiles for the titles */
@@ -28,7 +31,12 @@ export interface GridGeometry {
   title(i: number): { x: number; y: number };
   /** which tile, and which source row and column, a mosaic cell shows; null for a gap */
   at(row: number, col: number): { tile: number; row: number; col: number } | null;
+  /** the mosaic position (x = column, y = row, fractional) at the middle of source (row, col) of tile i */
+  cellOf(i: number, row: number, col: number): { x: number; y: number };
 }
+
+/** Above this many pixels a side, a drawn cell is repeated: gaps and titles are whole cells. */
+const MAX_CELL_PX = 3;
 
 /**
  * `count` tiles of `height`×`width` source pixels, `columns` to a row, each drawn `tileSize` pixels
@@ -37,8 +45,10 @@ export interface GridGeometry {
 export function gridGeometry(count: number, columns: number, tileSize: number, height: number, width: number): GridGeometry {
   const dy = strideFor(height, tileSize);
   const dx = strideFor(width, tileSize);
-  const tileRows = Math.ceil(height / dy);
-  const tileCols = Math.ceil(width / dx);
+  const repY = Math.max(1, Math.floor(tileSize / Math.ceil(height / dy) / MAX_CELL_PX));
+  const repX = Math.max(1, Math.floor(tileSize / Math.ceil(width / dx) / MAX_CELL_PX));
+  const tileRows = Math.ceil(height / dy) * repY;
+  const tileCols = Math.ceil(width / dx) * repX;
   const cellHeight = tileSize / tileRows;
   const cellWidth = tileSize / tileCols;
   const gapRows = Math.max(1, Math.round(GAP_PX / cellHeight));
@@ -54,6 +64,8 @@ export function gridGeometry(count: number, columns: number, tileSize: number, h
   return {
     dy,
     dx,
+    repY,
+    repX,
     tileRows,
     tileCols,
     gapRows,
@@ -75,7 +87,11 @@ export function gridGeometry(count: number, columns: number, tileSize: number, h
       const inCol = col - gridCol * pitchCols;
       const tile = gridRow * columns + gridCol;
       if (inRow < 0 || inRow >= tileRows || inCol < 0 || inCol >= tileCols || gridCol >= columns || tile >= count) return null;
-      return { tile, row: inRow * dy, col: inCol * dx };
+      return { tile, row: Math.floor(inRow / repY) * dy, col: Math.floor(inCol / repX) * dx };
+    },
+    cellOf: (i, row, col) => {
+      const o = origin(i);
+      return { x: o.col + Math.floor(col / dx) * repX + (repX - 1) / 2, y: o.row + Math.floor(row / dy) * repY + (repY - 1) / 2 };
     },
   };
 }

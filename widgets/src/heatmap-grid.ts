@@ -65,8 +65,13 @@ function valueMosaic(tiles: Tile[], g: GridGeometry, scaled: boolean): number[][
     const span = tile.zmax - tile.zmin;
     const [lo, k] = scaled ? [tile.zmin, span > 0 ? 1 / span : 0] : [0, 1];
     (tile.cells(g.dy, g.dx) as ArrayLike<number>[]).forEach((cells, y) => {
-      const target = rows[row + y];
-      for (let x = 0; x < cells.length; x++) target[col + x] = (cells[x] - lo) * k;
+      for (let r = 0; r < g.repY; r++) {
+        const target = rows[row + y * g.repY + r];
+        for (let x = 0, at = col; x < cells.length; x++) {
+          const v = (cells[x] - lo) * k;
+          for (let c = 0; c < g.repX; c++) target[at++] = v;
+        }
+      }
     });
   });
   return rows;
@@ -77,7 +82,13 @@ function rgbMosaic(tiles: Tile[], g: GridGeometry): number[][][] {
   const rows = Array.from({ length: g.rows }, () => Array.from({ length: g.cols }, () => [0, 0, 0, 0]));
   tiles.forEach((tile, i) => {
     const { row, col } = g.origin(i);
-    (tile.cells(g.dy, g.dx) as number[][][]).forEach((cells, y) => cells.forEach((rgb, x) => (rows[row + y][col + x] = [...rgb, 1])));
+    (tile.cells(g.dy, g.dx) as number[][][]).forEach((cells, y) => {
+      for (let r = 0; r < g.repY; r++) {
+        cells.forEach((rgb, x) => {
+          for (let c = 0; c < g.repX; c++) rows[row + y * g.repY + r][col + x * g.repX + c] = [...rgb, 1];
+        });
+      }
+    });
   });
   return rows;
 }
@@ -96,9 +107,8 @@ export async function renderGrid(host: HTMLElement, spec: GridSpec): Promise<Ren
         z: valueMosaic(tiles, g, !shared),
         ...(shared ? { zmin: tiles[0]?.zmin ?? 0, zmax: tiles[0]?.zmax ?? 1 } : { zmin: 0, zmax: 1 }),
         ...plotlyColours(spec.colourScale),
-        ...(shared ? {} : { zmid: undefined }), // a scaled mosaic has no zero to centre on
         showscale: false,
-        hoverongaps: false,
+        hoverongaps: true, // a NaN inside a tile still has a reading; the mosaic's own gaps are sorted out in cellAt
         ...place,
       };
   const titles = tiles.map((_, i) => g.title(i));
@@ -125,21 +135,29 @@ export async function renderGrid(host: HTMLElement, spec: GridSpec): Promise<Ren
   const tooltip = el("div", "convlens-tooltip");
   tooltip.hidden = true;
   host.append(tooltip);
+  let mouse = { x: 0, y: 0 };
+  // Beside the mouse, on whichever side keeps the whole text in the window.
+  const placeTooltip = () => {
+    const box = host.getBoundingClientRect();
+    const [w, h] = [tooltip.offsetWidth, tooltip.offsetHeight];
+    const x = mouse.x + 14 + w <= window.innerWidth ? mouse.x + 14 : Math.max(0, mouse.x - 14 - w);
+    const y = mouse.y + 14 + h <= window.innerHeight ? mouse.y + 14 : Math.max(0, mouse.y - 14 - h);
+    tooltip.style.left = `${x - box.left}px`;
+    tooltip.style.top = `${y - box.top}px`;
+  };
   const cellAt = (event: Plotly.PlotMouseEvent) => {
     const point = event.points[0];
     return point && point.curveNumber === 0 ? g.at(Math.round(point.y), Math.round(point.x)) : null;
   };
   element.on("plotly_hover", (event) => {
     const cell = cellAt(event);
-    if (!cell) return;
-    if (event.event) {
-      // beside the mouse, flipped to its left in the grid's right half so it stays on the page
-      const box = host.getBoundingClientRect();
-      const left = event.event.clientX - box.left;
-      tooltip.style.top = `${event.event.clientY - box.top + 14}px`;
-      tooltip.style.left = left > box.width / 2 ? "" : `${left + 14}px`;
-      tooltip.style.right = left > box.width / 2 ? `${box.width - left + 14}px` : "";
+    if (!cell) {
+      // between tiles or in a title band: Plotly still reports the mosaic's empty cells
+      tooltip.hidden = true;
+      spec.onUnhover?.();
+      return;
     }
+    if (event.event) mouse = { x: event.event.clientX, y: event.event.clientY };
     spec.onHover?.(cell.tile, cell.row, cell.col);
   });
   element.on("plotly_unhover", () => {
@@ -155,6 +173,7 @@ export async function renderGrid(host: HTMLElement, spec: GridSpec): Promise<Ren
     tip: (text) => {
       tooltip.hidden = text === null;
       tooltip.textContent = text ?? "";
+      if (text !== null) placeTooltip();
     },
     // purge also drops the figure's event emitter, and our listeners with it; unlike
     // removeAllListeners (gone from a purged figure) it is safe to call again.

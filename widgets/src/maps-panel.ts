@@ -3,7 +3,7 @@
 import { COLOUR_SCALE_LABELS } from "./colours";
 import { button, el, pngUrl, select } from "./dom";
 import { renderGrid, renderLarge, type RenderedGrid, type Tile } from "./heatmap-grid";
-import type { PanelContext, PanelHandle } from "./panel";
+import { oneDrawAtATime, type PanelContext, type PanelHandle } from "./panel";
 import { formatFloat32, planeRange, planeRows, type ColourScale, type MapsPanel, type ScaleMode, type SortOrder } from "./state";
 
 /** Channel order for a page: by index, or by mean activation, highest first. */
@@ -29,7 +29,7 @@ export function colourRange(panel: MapsPanel, channel: number, mode: ScaleMode):
 export function renderMapsPanel(panel: MapsPanel, ctx: PanelContext): PanelHandle {
   const { signal } = ctx;
   const planes = panel.planes;
-  const chosen = ctx.choices;
+  const chosen = ctx.choices.maps ?? {};
   const ui = { page: 0, colour: chosen.colour_scale ?? panel.colour_scale, scale: chosen.scale_mode ?? panel.scale_mode, sort: chosen.sort ?? panel.sort };
   const pages = Math.max(1, Math.ceil(planes.count / panel.page_size));
   const tileSize = planes.width >= 24 ? 88 : 64;
@@ -51,17 +51,17 @@ export function renderMapsPanel(panel: MapsPanel, ctx: PanelContext): PanelHandl
     next,
     select<ColourScale>("convlens-colour", [["grey", COLOUR_SCALE_LABELS.grey], ["viridis", COLOUR_SCALE_LABELS.viridis]], ui.colour, (v) => {
       ui.colour = v;
-      ctx.choose({ colour_scale: v });
+      ctx.choose({ maps: { colour_scale: v } });
       void draw();
     }, signal),
     select<ScaleMode>("convlens-scale", [["channel", "range per channel"], ["shared", "range shared by the layer"]], ui.scale, (v) => {
       ui.scale = v;
-      ctx.choose({ scale_mode: v });
+      ctx.choose({ maps: { scale_mode: v } });
       void draw();
     }, signal),
     select<SortOrder>("convlens-sort", [["index", "channel order"], ["mean", "sort by mean activation"]], ui.sort, (v) => {
       ui.sort = v;
-      ctx.choose({ sort: v });
+      ctx.choose({ maps: { sort: v } });
       ui.page = 0;
       void draw();
     }, signal),
@@ -131,7 +131,7 @@ export function renderMapsPanel(panel: MapsPanel, ctx: PanelContext): PanelHandl
     if (disposed) disposeLarge(); // the panel went while Plotly painted: nothing else would purge it
   }
 
-  async function draw(): Promise<void> {
+  async function drawNow(): Promise<void> {
     const order = channelOrder(panel, ui.sort);
     pageChannels = order.slice(ui.page * panel.page_size, (ui.page + 1) * panel.page_size);
     const first = ui.page * panel.page_size;
@@ -153,6 +153,8 @@ export function renderMapsPanel(panel: MapsPanel, ctx: PanelContext): PanelHandl
     if (disposed) grid.dispose(); // the panel went while Plotly painted: nothing else would purge it
     else gridHost.dataset.heatmaps = String(pageChannels.length);
   }
+
+  const draw = oneDrawAtATime(drawNow, () => !disposed);
 
   async function showPage(page: number): Promise<void> {
     ui.page = Math.min(Math.max(0, page), pages - 1);

@@ -22,3 +22,18 @@ export interface PanelHandle {
   ready: Promise<void>;
   dispose(): void;
 }
+
+/**
+ * `draw` made safe to call often: runs never overlap (a panel redraws into one Plotly host, and a
+ * second newPlot there would orphan the first figure's listeners), and a call superseded by a newer
+ * one while it waited is skipped, since each run draws the panel's current choices.
+ */
+export function oneDrawAtATime(draw: () => Promise<void>, live: () => boolean): () => Promise<void> {
+  let requested = 0;
+  let running: Promise<void> = Promise.resolve();
+  return () => {
+    const request = ++requested;
+    running = running.catch(() => undefined).then(() => (request === requested && live() ? draw() : undefined));
+    return running;
+  };
+}

@@ -172,7 +172,8 @@ export class ConvLensView extends DOMWidgetView {
       choose: (patch) => {
         const all = [...((this.model.get("choices") ?? []) as PanelChoices[])];
         for (let i = all.length; i < index; i++) all[i] = {}; // JSON has no holes
-        all[index] = { ...all[index], ...patch };
+        const before = all[index] ?? {};
+        all[index] = { ...before, maps: { ...before.maps, ...patch.maps }, filters: { ...before.filters, ...patch.filters } };
         this.model.set("choices", all);
         // Saved widget state has no kernel to tell; the choice still lands in the next save.
         if (this.model.comm_live) this.model.save_changes();

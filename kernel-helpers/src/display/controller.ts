@@ -105,12 +105,13 @@ export class DisplayController {
     if (!explorer) return;
     const index = this.widget.get("layer_index");
     const mode = this.widget.get("mode");
+    // Every choice, even one refused at once, supersedes any choice still computing.
+    const generation = ++this.generation;
     const layer = explorer.layers.find((l) => l.index === index);
     if (!layer) {
       this.failChoice(`convlens: no conv layer has index ${index}; choose one of ${explorer.layers.map((l) => l.index).join(", ")}`);
       return;
     }
-    const generation = ++this.generation;
     this.update({ status: `computing ${layer.name} ${mode === "maps" ? "feature maps" : "filters"}…` });
     await this.guard(async () => {
       const source = await explorerPanelSource(explorer, layer.index, mode);

@@ -58,14 +58,13 @@ export interface FiltersPanelState {
 export type PanelState = MapsPanelState | FiltersPanelState;
 
 /**
- * What a viewer chose in a panel's controls (colour scale, range, sort, RGB), kept in the widget's
- * state so a saved notebook shows it again; unset keys keep the panel's own setting.
+ * What a viewer chose in a panel's controls, kept in the widget's state so a saved notebook shows
+ * it again; unset keys keep the panel's own setting. Per kind of panel: the explorer shows maps and
+ * filters in the same place, and a filters choice (say, the diverging scale) is not one for maps.
  */
 export interface PanelChoices {
-  colour_scale?: ColourScale;
-  scale_mode?: ScaleMode;
-  sort?: SortOrder;
-  rgb?: boolean;
+  maps?: { colour_scale?: ColourScale; scale_mode?: ScaleMode; sort?: SortOrder };
+  filters?: { colour_scale?: ColourScale; rgb?: boolean };
 }
 
 /** State of one convlens widget: one or more panels, plus the explorer's controls when `layers` is not empty. */
