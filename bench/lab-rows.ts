@@ -95,6 +95,17 @@ class Lab {
     await this.page.evaluate(() => document.querySelectorAll(".convlens-view").forEach((v) => v.setAttribute("data-bench-stale", "")));
   }
 
+  /**
+   * Waits until the page has been idle for a moment: a timed run starts the way a person's next
+   * cell does, not while the browser still decodes and collects after the run before (on 2 cores
+   * that work would share the CPU with the kernel's forward pass).
+   */
+  async settle(): Promise<void> {
+    await this.page.evaluate(
+      () => new Promise<void>((resolve) => requestIdleCallback(() => setTimeout(() => requestIdleCallback(() => resolve(), { timeout: 2000 }), 250), { timeout: 2000 })),
+    );
+  }
+
   async arm(condition: Condition): Promise<void> {
     await this.page.evaluate((c) => (window as unknown as { __convlensBench: { arm(c: Condition): void } }).__convlensBench.arm(c), condition);
   }
@@ -192,6 +203,7 @@ async function seedRow(lab: Lab, options: LabOptions, python: TimingServer | nul
   const featureMaps: number[] = [];
   const show: number[] = [];
   for (let i = 0; i < options.warmup + options.runs; i++) {
+    await lab.settle();
     await lab.markStale();
     await lab.arm({ selector: painted(FRESH), count: 5 });
     await runCell(lab.page, SEED_CELL, 300_000);
@@ -295,6 +307,7 @@ async function explorerRows(root: string, lab: Lab, options: LabOptions, python:
   const rss: number[] = [];
   type Choice = (typeof layers)[number];
   const switchTo = async (layer: Choice): Promise<number> => {
+    await lab.settle();
     await lab.arm({ selector: painted(EXPLORER), count: 1, text: [`${EXPLORER} .convlens-layer-name`, layer.text] });
     await page.locator(`${EXPLORER} .convlens-layer-select`).selectOption(layer.value);
     const t = await lab.done(`switch to ${layer.text}`);
@@ -326,6 +339,7 @@ async function explorerRows(root: string, lab: Lab, options: LabOptions, python:
   const paging: number[] = [];
   const pages = 512 / 64;
   for (let p = 1; p < pages; p++) {
+    await lab.settle();
     await lab.arm({ selector: `${EXPLORER} .convlens-grid[data-heatmaps="64"][data-channels^="${p * 64},"]`, count: 1 });
     await page.locator(`${EXPLORER} button[title='next page']`).click();
     const t = await lab.done(`block5_conv3 page ${p + 1}`);
