@@ -88,6 +88,27 @@ test("a front-end update is echoed first (echo_update, parent = the update) and 
   assert.deepEqual((sent[1].content.data as JSONObject).state, { max: 18 });
 });
 
+test("a front end cannot change the model's identity: _model_* and _view_* keys in an update are dropped and logged", () => {
+  const w = slider();
+  const seen: unknown[] = [];
+  w.on("change:value", (v) => seen.push(v));
+  sent = [];
+  frontEnd(w.commId, { method: "update", state: { value: 5, _model_name: "Evil", _view_module: "x" }, buffer_paths: [] });
+  assert.deepEqual(seen, [5]);
+  assert.deepEqual((sent[0].content.data as JSONObject).state, { value: 5 }, "only the allowed change is echoed");
+  assert.deepEqual(w.splitState().state._model_name, "IntSliderModel");
+  assert.equal(w.splitState().state._view_module, "@jupyter-widgets/controls");
+  assert.ok(logged.some((l) => l.includes("ignored a front-end change of _model_name")), logged.join("\n"));
+});
+
+test("a widget whose state cannot become JSON throws where it is made and leaves no comm behind", () => {
+  // The real outlet serialises each message on the spot, as the ZeroMQ wire layer does.
+  runtime = new KernelRuntime((m) => void JSON.stringify(m.content), (t) => logged.push(t));
+  installKernelRuntime(runtime);
+  assert.throws(() => slider({ value: 1n as unknown as number }), /BigInt/);
+  assert.deepEqual(runtime.comms.info("jupyter.widget").comms, {}, "no comm_info entry for a comm no front end heard of");
+});
+
 test("a front-end update with binary state puts its buffers back as DataViews", () => {
   const w = slider({ planes: { shape: [2] } });
   let got: unknown;

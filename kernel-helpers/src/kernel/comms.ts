@@ -105,9 +105,11 @@ export class CommManager {
   /** Opens a comm from the kernel side (comm_open to the front ends). */
   open(targetName: string, data: JSONObject, metadata: JSONObject = {}, buffers: ArrayBufferView[] = [], commId: string = randomUUID()): Comm {
     const comm = new Comm(commId, targetName, this);
-    this.comms.set(commId, comm);
     const content: CommOpen = { comm_id: commId, target_name: targetName, data };
+    // Registered only once comm_open is out: data that cannot become JSON throws here, and a comm
+    // no front end heard of must not linger in comm_info or in request_states.
     this.publish("comm_open", content as unknown as JSONObject, metadata, buffers);
+    this.comms.set(commId, comm);
     return comm;
   }
 

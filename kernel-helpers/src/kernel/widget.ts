@@ -41,6 +41,9 @@ export type MessageHandler = (content: unknown, buffers: DataView[]) => void;
 
 type AnyHandler = (...args: never[]) => unknown;
 
+/** The keys that say which model and view a widget is (_model_name, _view_module, …). */
+const IDENTITY_KEY = /^_(model|view)_/;
+
 function isObject(value: unknown): value is JSONObject {
   return value !== null && typeof value === "object" && !Array.isArray(value);
 }
@@ -138,6 +141,11 @@ export class Widget<S extends WidgetState = WidgetState> implements LiveWidget {
       case "update": {
         if (!isObject(data.state)) throw new CommProtocolError(`update for ${this.modelName} ${this.commId} has no state object`);
         const state = putBuffers(data.state, (data.buffer_paths ?? []) as BufferPath[], buffers);
+        // The model's identity is the kernel's: a front end cannot rename it.
+        for (const key of Object.keys(state).filter((k) => IDENTITY_KEY.test(k))) {
+          this.runtime.log(`convlens: ignored a front-end change of ${key} on ${this.modelName} ${this.commId}`);
+          delete state[key];
+        }
         // Protocol 2.1: echo the front end's change to all front ends first;
         // the sender matches it by parent msg_id and stops holding its value.
         const echo = removeBuffers(state);
