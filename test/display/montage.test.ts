@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-node";
-import { encodeGreyPng, montage, panelMontage, stackImages, tileSize } from "../../kernel-helpers/src/display/montage";
+import { encodeMontagePng, montage, panelMontage, stackImages, tileSize } from "../../kernel-helpers/src/display/montage";
 import { filtersPanel, mapsPanel } from "../../kernel-helpers/src/display/state";
 
 test("tiles are laid out in rows with white gaps, enlarged by whole factors", () => {
@@ -31,7 +31,7 @@ test("the PNG montage of a feature-map panel decodes to the laid-out page", asyn
   assert.equal(grey.width, 8 * 64 + 9 * 2);
   assert.equal(grey.height, 8 * 64 + 9 * 2);
   const before = tf.memory().numTensors;
-  const png = await encodeGreyPng(grey);
+  const png = await encodeMontagePng(grey);
   assert.equal(tf.memory().numTensors, before, "no tensor leaks from encoding");
   assert.deepEqual(Array.from(png.subarray(0, 4)), [0x89, 0x50, 0x4e, 0x47]);
   const decoded = tf.node.decodePng(png, 1);
@@ -50,7 +50,31 @@ test("filter montages share one grey range across the grid; images stack vertica
   // filter 0 is all 0 → black, filter 1 all 1 → white (per-plane scaling would make both black)
   assert.equal(grey.pixels[2 * grey.width + 2], 0);
   assert.equal(grey.pixels[(2 + 63 + 2) * grey.width + 2], 255);
-  const both = stackImages([grey, { height: 1, width: 3, pixels: Uint8Array.from([1, 2, 3]) }], 4);
+  const both = stackImages([grey, { height: 1, width: 3, channels: 1, pixels: Uint8Array.from([1, 2, 3]) }], 4);
   assert.equal(both.height, grey.height + 4 + 1);
   assert.deepEqual(Array.from(both.pixels.subarray((grey.height + 4) * both.width, (grey.height + 4) * both.width + 4)), [1, 2, 3, 255]);
+});
+
+test("a first layer's filters shown as RGB composites get a colour fallback; stacked with grey, the grey turns RGB", async () => {
+  // 2 filters × 3 channels of 1×1: filter 0 is pure red (R weight high), filter 1 pure blue
+  const data = Float32Array.from([1, 0, 0, 0, 0, 1]);
+  const stack = {
+    layer: { name: "block1_conv1", index: 1 }, kernelHeight: 1, kernelWidth: 1, filterStart: 0, filters: 2, channelStart: 0, inChannels: 3,
+    totalFilters: 2, totalInChannels: 3, normalisation: "minmax" as const, data, rawMin: 0, rawMax: 1,
+  };
+  const rgb = panelMontage(filtersPanel(stack, { rgb: true }));
+  assert.equal(rgb.channels, 3);
+  const pixel = (image: typeof rgb, y: number, x: number) => Array.from(image.pixels.subarray((y * image.width + x) * 3, (y * image.width + x) * 3 + 3));
+  const tile = rgb.height - 4; // one row of two tiles, gap 2 around
+  assert.deepEqual(pixel(rgb, 2, 2), [255, 0, 0], "filter 0 is red");
+  assert.deepEqual(pixel(rgb, 2, 2 + tile + 2), [0, 0, 255], "filter 1 is blue");
+  assert.deepEqual(pixel(rgb, 0, 0), [255, 255, 255], "white gaps");
+  assert.equal(panelMontage(filtersPanel(stack)).channels, 1, "without rgb: the grey 2 × 3 grid");
+  const both = stackImages([{ height: 1, width: 2, channels: 1, pixels: Uint8Array.from([7, 9]) }, rgb], 2);
+  assert.equal(both.channels, 3);
+  assert.deepEqual(pixel(both, 0, 1), [9, 9, 9]);
+  const decoded = tf.node.decodePng(await encodeMontagePng(both), 3);
+  assert.deepEqual(decoded.shape, [both.height, both.width, 3]);
+  assert.deepEqual(Buffer.from(decoded.dataSync()), Buffer.from(both.pixels));
+  decoded.dispose();
 });

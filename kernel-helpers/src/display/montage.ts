@@ -1,12 +1,15 @@
-// The image/png fallback of a display: the panel's first page drawn as one grey montage in the
-// kernel, so GitHub, nbviewer and widget-less front ends still show the picture.
+// The image/png fallback of a display: the panel's first page drawn as one montage in the kernel
+// (grey, or RGB for a first layer's filters shown as RGB composites), so GitHub, nbviewer and
+// widget-less front ends still show the picture.
 import * as tf from "@tensorflow/tfjs-node";
 import type { PanelState, PlanesState } from "./state";
 
-export interface GreyImage {
+export interface MontageImage {
   height: number;
   width: number;
-  /** row-major grey pixels */
+  /** values per pixel: 1 (grey) or 3 (RGB) */
+  channels: 1 | 3;
+  /** row-major pixels, channels interleaved */
   pixels: Uint8Array;
 }
 
@@ -30,15 +33,15 @@ export function tileSize(height: number, width: number, target = 64): { tileHeig
 }
 
 /**
- * Lays `count` grey tiles of height × width (tile after tile in `tiles`) out in rows of `columns`,
- * resampling each to the layout's tile size.
+ * Lays `count` tiles of height × width pixels of `channels` values each (tile after tile in
+ * `tiles`) out in rows of `columns` on white, resampling each to the layout's tile size.
  */
-export function montage(tiles: Uint8Array, count: number, height: number, width: number, layout: MontageLayout): GreyImage {
+export function montage(tiles: Uint8Array, count: number, height: number, width: number, layout: MontageLayout, channels: 1 | 3 = 1): MontageImage {
   const { columns, tileHeight, tileWidth, gap } = layout;
   const rows = Math.ceil(count / columns);
   const outW = columns * tileWidth + (columns + 1) * gap;
   const outH = rows * tileHeight + (rows + 1) * gap;
-  const pixels = new Uint8Array(outW * outH).fill(255);
+  const pixels = new Uint8Array(outW * outH * channels).fill(255);
   for (let t = 0; t < count; t++) {
     const top = gap + Math.floor(t / columns) * (tileHeight + gap);
     const left = gap + (t % columns) * (tileWidth + gap);
@@ -46,11 +49,12 @@ export function montage(tiles: Uint8Array, count: number, height: number, width:
       const sy = Math.floor((y * height) / tileHeight);
       for (let x = 0; x < tileWidth; x++) {
         const sx = Math.floor((x * width) / tileWidth);
-        pixels[(top + y) * outW + left + x] = tiles[(t * height + sy) * width + sx];
+        const from = ((t * height + sy) * width + sx) * channels;
+        pixels.set(tiles.subarray(from, from + channels), ((top + y) * outW + left + x) * channels);
       }
     }
   }
-  return { height: outH, width: outW, pixels };
+  return { height: outH, width: outW, channels, pixels };
 }
 
 /** Grey levels over one range shared by every plane (filters: so weights compare across the grid). */
@@ -73,32 +77,63 @@ export function sharedGrey(planes: PlanesState, first: number, count: number): U
   return Uint8Array.from(values, (v) => Math.round(((v - min) / span) * 255));
 }
 
-/** The montage of a panel's first page: feature maps in their per-channel grey, filters in a shared grey. */
-export function panelMontage(panel: PanelState): GreyImage {
+/**
+ * A first layer's filters as RGB composites, like the widget's: each filter's weights on the
+ * image's R, G and B in one shared range. Interleaved RGB tiles, filter after filter.
+ */
+export function rgbFilterTiles(planes: PlanesState, filters: number): Uint8Array {
+  const size = planes.height * planes.width;
+  const grey = sharedGrey(planes, 0, filters * 3);
+  const rgb = new Uint8Array(filters * size * 3);
+  for (let f = 0; f < filters; f++) {
+    for (let i = 0; i < size; i++) {
+      for (let c = 0; c < 3; c++) rgb[(f * size + i) * 3 + c] = grey[(f * 3 + c) * size + i];
+    }
+  }
+  return rgb;
+}
+
+/** The montage of a panel's first page: feature maps in their per-channel grey, filters in a shared grey (or RGB). */
+export function panelMontage(panel: PanelState): MontageImage {
   const p = panel.planes;
   const size = tileSize(p.height, p.width);
   if (panel.kind === "maps") {
     const count = Math.min(p.count, panel.page_size);
     return montage(p.codes.subarray(0, count * p.height * p.width), count, p.height, p.width, { columns: panel.columns, gap: 2, ...size });
   }
+  // the widget's rule: a composite stands for the image's colours, so only a first layer's 3 channels
+  if (panel.rgb && panel.in_channels === 3 && panel.total_in_channels === 3) {
+    return montage(rgbFilterTiles(p, panel.filters), panel.filters, p.height, p.width, { columns: Math.min(8, panel.filters), gap: 2, ...size }, 3);
+  }
   return montage(sharedGrey(p, 0, p.count), p.count, p.height, p.width, { columns: panel.in_channels, gap: 2, ...size });
 }
 
-/** Stacks montages vertically (several layers in one picture). */
-export function stackImages(images: GreyImage[], gap = 8): GreyImage {
-  const width = Math.max(1, ...images.map((i) => i.width));
-  const height = images.reduce((h, i) => h + i.height, 0) + gap * Math.max(0, images.length - 1);
-  const pixels = new Uint8Array(width * height).fill(255);
-  let top = 0;
-  for (const image of images) {
-    for (let y = 0; y < image.height; y++) pixels.set(image.pixels.subarray(y * image.width, (y + 1) * image.width), (top + y) * width);
-    top += image.height + gap;
-  }
-  return { height, width, pixels };
+/** The same picture with 3 values per pixel. */
+function asRgb(image: MontageImage): MontageImage {
+  if (image.channels === 3) return image;
+  const pixels = new Uint8Array(image.pixels.length * 3);
+  image.pixels.forEach((v, i) => pixels.fill(v, i * 3, i * 3 + 3));
+  return { ...image, channels: 3, pixels };
 }
 
-export async function encodeGreyPng(image: GreyImage): Promise<Uint8Array> {
-  const tensor = tf.tensor3d(image.pixels, [image.height, image.width, 1], "int32");
+/** Stacks montages vertically (several layers in one picture), in RGB if any of them is. */
+export function stackImages(images: MontageImage[], gap = 8): MontageImage {
+  const channels: 1 | 3 = images.some((i) => i.channels === 3) ? 3 : 1;
+  const same = channels === 3 ? images.map(asRgb) : images;
+  const width = Math.max(1, ...same.map((i) => i.width));
+  const height = same.reduce((h, i) => h + i.height, 0) + gap * Math.max(0, same.length - 1);
+  const pixels = new Uint8Array(width * height * channels).fill(255);
+  let top = 0;
+  for (const image of same) {
+    const row = image.width * channels;
+    for (let y = 0; y < image.height; y++) pixels.set(image.pixels.subarray(y * row, (y + 1) * row), (top + y) * width * channels);
+    top += image.height + gap;
+  }
+  return { height, width, channels, pixels };
+}
+
+export async function encodeMontagePng(image: MontageImage): Promise<Uint8Array> {
+  const tensor = tf.tensor3d(image.pixels, [image.height, image.width, image.channels], "int32");
   try {
     return await tf.node.encodePng(tensor);
   } finally {

@@ -16,7 +16,7 @@ import {
   type FilterSource,
   type PanelSource,
 } from "./controller";
-import { encodeGreyPng, panelMontage, stackImages } from "./montage";
+import { encodeMontagePng, panelMontage, stackImages } from "./montage";
 import { describePanel, type FiltersOptions, type MapsOptions, type PanelState, type ViewState } from "./state";
 
 /** The front end's npm name and version (widgets/package.json); comm_open must name them. */
@@ -124,7 +124,7 @@ export async function explore(first: tf.LayersModel | ExplorerSource, second?: I
 
 async function open(sources: PanelSource[], panels: PanelState[], view: Partial<ViewState>, explorer: ExplorerSource | null): Promise<ConvLensWidget> {
   const state: ViewState = { title: "", layout: "stacked", layers: [], layer_index: -1, mode: "maps", status: "", choices: [], ...view, panels };
-  const png = await encodeGreyPng(stackImages(panels.map(panelMontage)));
+  const png = await encodeMontagePng(stackImages(panels.map(panelMontage)));
   const widget = new Widget<ViewState>({
     modelName: "ConvLensModel",
     modelModule: WIDGET_MODULE,
