@@ -3,7 +3,8 @@
 import { COLOUR_SCALE_LABELS } from "./colours";
 import { button, el, select } from "./dom";
 import { decimate } from "./downsample";
-import { renderGrid, renderLarge, type RenderedGrid, type Tile } from "./heatmap-grid";
+import { renderGrid, type RenderedGrid, type Tile } from "./heatmap-grid";
+import { panelSide } from "./panel-side";
 import { oneDrawAtATime, type PanelContext, type PanelHandle } from "./panel";
 import { formatFloat32, planeRows, type ColourScale, type FiltersPanel, type Planes } from "./state";
 
@@ -99,16 +100,12 @@ export function renderFiltersPanel(panel: FiltersPanel, ctx: PanelContext): Pane
   );
   const body = el("div", "convlens-body");
   const gridHost = el("div", "convlens-grid");
-  const side = el("div", "convlens-side");
-  const readout = el("div", "convlens-readout", "hover a weight for its value; click to enlarge");
-  const largeTitle = el("div", "convlens-large-title");
-  const largeHost = el("div", "convlens-large");
-  side.append(readout, largeTitle, largeHost);
-  body.append(gridHost, side);
+  const side = panelSide("hover a weight for its value; click to enlarge");
+  const readout = side.readout;
+  body.append(gridHost, side.element);
   root.append(header, controls, body);
 
   let grid: RenderedGrid | null = null;
-  let disposeLarge: (() => void) | null = null;
   let tiles: Tile[] = [];
   /** per tile: (filter, channel) relative to the page; channel -1 for an RGB composite */
   let tilePlanes: [number, number][] = [];
@@ -159,11 +156,7 @@ export function renderFiltersPanel(panel: FiltersPanel, ctx: PanelContext): Pane
 
   async function enlarge(tile: number): Promise<void> {
     const t = tiles[tile];
-    if (!t) return;
-    disposeLarge?.();
-    largeTitle.textContent = t.hoverName;
-    disposeLarge = await renderLarge(largeHost, t, ui.colour, 240, "");
-    if (disposed) disposeLarge(); // the panel went while Plotly painted: nothing else would purge it
+    if (t) await side.enlarge(t.hoverName, t, ui.colour, 240, "");
   }
 
   async function drawNow(): Promise<void> {
@@ -190,7 +183,7 @@ export function renderFiltersPanel(panel: FiltersPanel, ctx: PanelContext): Pane
     dispose: () => {
       disposed = true;
       grid?.dispose();
-      disposeLarge?.();
+      side.dispose();
     },
   };
 }

@@ -2,7 +2,8 @@
 // sort choices, an exact-value readout on hover and a channel enlarged on click.
 import { COLOUR_SCALE_LABELS } from "./colours";
 import { button, el, pngUrl, select } from "./dom";
-import { renderGrid, renderLarge, type RenderedGrid, type Tile } from "./heatmap-grid";
+import { renderGrid, type RenderedGrid, type Tile } from "./heatmap-grid";
+import { panelSide } from "./panel-side";
 import { oneDrawAtATime, type PanelContext, type PanelHandle } from "./panel";
 import { formatFloat32, planeRange, planeRows, type ColourScale, type MapsPanel, type ScaleMode, type SortOrder } from "./state";
 
@@ -68,24 +69,21 @@ export function renderMapsPanel(panel: MapsPanel, ctx: PanelContext): PanelHandl
   );
   const body = el("div", "convlens-body");
   const gridHost = el("div", "convlens-grid");
-  const side = el("div", "convlens-side");
-  const readout = el("div", "convlens-readout", "hover a heatmap for its value; click to enlarge");
-  const largeTitle = el("div", "convlens-large-title");
-  const largeHost = el("div", "convlens-large");
+  const above: Node[] = [];
   let imageUrl: string | null = null;
   if (panel.image && panel.image.length > 0) {
     imageUrl = pngUrl(panel.image);
     const img = el("img", "convlens-input-image");
     img.src = imageUrl;
     img.alt = "input image";
-    side.append(el("div", "convlens-side-title", "input image"), img);
+    above.push(el("div", "convlens-side-title", "input image"), img);
   }
-  side.append(readout, largeTitle, largeHost);
-  body.append(gridHost, side);
+  const side = panelSide("hover a heatmap for its value; click to enlarge", above);
+  const readout = side.readout;
+  body.append(gridHost, side.element);
   root.append(header, controls, body);
 
   let grid: RenderedGrid | null = null;
-  let disposeLarge: (() => void) | null = null;
   let pageChannels: number[] = [];
   let hoverToken = 0;
   let disposed = false;
@@ -124,11 +122,7 @@ export function renderMapsPanel(panel: MapsPanel, ctx: PanelContext): PanelHandl
 
   async function enlarge(tile: number): Promise<void> {
     const channel = pageChannels[tile];
-    if (channel === undefined) return;
-    disposeLarge?.();
-    largeTitle.textContent = `channel ${channel}`;
-    disposeLarge = await renderLarge(largeHost, tileOf(channel), ui.colour, 300, valueFormat);
-    if (disposed) disposeLarge(); // the panel went while Plotly painted: nothing else would purge it
+    if (channel !== undefined) await side.enlarge(`channel ${channel}`, tileOf(channel), ui.colour, 300, valueFormat);
   }
 
   async function drawNow(): Promise<void> {
@@ -167,7 +161,7 @@ export function renderMapsPanel(panel: MapsPanel, ctx: PanelContext): PanelHandl
     dispose: () => {
       disposed = true;
       grid?.dispose();
-      disposeLarge?.();
+      side.dispose();
       if (imageUrl) URL.revokeObjectURL(imageUrl);
     },
   };
