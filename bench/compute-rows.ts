@@ -1,6 +1,6 @@
 // Row 1, compute: convlens.featureMaps on VGG16 at 224 px (random weights) for the seed's 5 layers
 // and for all 13 conv layers, against Keras model(x) and model.predict on the same layer sets.
-// Runs are interleaved with a persistent Keras process (as bench/compute.ts does), so both sides
+// Runs are interleaved with a persistent Keras process (bench/keras_maps.py), so both sides
 // see the same load on the shared machine.
 import * as tf from "@tensorflow/tfjs-node";
 import * as convlens from "../kernel-helpers/src/index";
