@@ -17,6 +17,15 @@ test("tiles are laid out in rows with white gaps, enlarged by whole factors", ()
   assert.deepEqual(row(3), Array(11).fill(255));
 });
 
+test("shrunk RGB tiles keep every other source pixel, with its three values together", () => {
+  // two 2×4 RGB tiles shrunk to 1×2, in a column of 1, gap 0: pixel value = tile, row, col, channel
+  const tiles = Uint8Array.from({ length: 2 * 2 * 4 * 3 }, (_, i) => i);
+  const image = montage(tiles, 2, 2, 4, { columns: 1, tileHeight: 1, tileWidth: 2, gap: 0 }, 3);
+  assert.deepEqual([image.width, image.height, image.channels], [2, 2, 3]);
+  const source = (t: number, y: number, x: number) => Array.from(tiles.subarray(((t * 2 + y) * 4 + x) * 3, ((t * 2 + y) * 4 + x) * 3 + 3));
+  assert.deepEqual(Array.from(image.pixels), [...source(0, 0, 0), ...source(0, 0, 2), ...source(1, 0, 0), ...source(1, 0, 2)]);
+});
+
 test("tile sizes: 3×3 kernels grow to about 64 px, 224 px maps shrink", () => {
   assert.deepEqual(tileSize(3, 3), { tileHeight: 63, tileWidth: 63 });
   assert.deepEqual(tileSize(224, 224), { tileHeight: 56, tileWidth: 56 });

@@ -42,15 +42,17 @@ export function montage(tiles: Uint8Array, count: number, height: number, width:
   const outW = columns * tileWidth + (columns + 1) * gap;
   const outH = rows * tileHeight + (rows + 1) * gap;
   const pixels = new Uint8Array(outW * outH * channels).fill(255);
+  // the source column of each tile column, once (a plain per-value copy: a subarray per pixel cost ~100 ms a seed montage)
+  const sourceX = Array.from({ length: tileWidth }, (_, x) => Math.floor((x * width) / tileWidth) * channels);
   for (let t = 0; t < count; t++) {
     const top = gap + Math.floor(t / columns) * (tileHeight + gap);
     const left = gap + (t % columns) * (tileWidth + gap);
     for (let y = 0; y < tileHeight; y++) {
-      const sy = Math.floor((y * height) / tileHeight);
+      const rowStart = (t * height + Math.floor((y * height) / tileHeight)) * width * channels;
+      let to = ((top + y) * outW + left) * channels;
       for (let x = 0; x < tileWidth; x++) {
-        const sx = Math.floor((x * width) / tileWidth);
-        const from = ((t * height + sy) * width + sx) * channels;
-        pixels.set(tiles.subarray(from, from + channels), ((top + y) * outW + left + x) * channels);
+        const from = rowStart + sourceX[x];
+        for (let c = 0; c < channels; c++) pixels[to++] = tiles[from + c];
       }
     }
   }

@@ -124,7 +124,8 @@ export async function explore(first: tf.LayersModel | ExplorerSource, second?: I
 
 async function open(sources: PanelSource[], panels: PanelState[], view: Partial<ViewState>, explorer: ExplorerSource | null): Promise<ConvLensWidget> {
   const state: ViewState = { title: "", layout: "stacked", layers: [], layer_index: -1, mode: "maps", status: "", choices: [], ...view, panels };
-  const png = await encodeMontagePng(stackImages(panels.map(panelMontage)));
+  // comm_open (with every plane) goes out first: the front end unpacks it while the kernel draws
+  // the PNG fallback, which only the display_data after it carries.
   const widget = new Widget<ViewState>({
     modelName: "ConvLensModel",
     modelModule: WIDGET_MODULE,
@@ -135,8 +136,15 @@ async function open(sources: PanelSource[], panels: PanelState[], view: Partial<
     state,
   });
   const controller = new DisplayController(widget, sources, explorer);
-  display(widget, { png, text: textLine(state) });
-  return new ConvLensWidget(widget, controller);
+  try {
+    await new Promise((resolve) => setImmediate(resolve)); // lets the queued comm_open leave
+    const png = await encodeMontagePng(stackImages(panels.map(panelMontage)));
+    display(widget, { png, text: textLine(state) });
+    return new ConvLensWidget(widget, controller);
+  } catch (error) {
+    widget.close(); // no comm left behind without a display
+    throw error;
+  }
 }
 
 /** The text/plain line: one description per panel. */
