@@ -162,9 +162,21 @@ test("64 feature maps of 224×224 render as 64 heatmaps; hover shows the kernel'
   const mounted = await mount(mapsPanel(maps, null), { channel: c, width: 224, values: plane });
   t.diagnostic(`64 heatmaps of 224×224 painted in ${mounted.paintMs} ms`);
   assert.equal(mounted.heatmaps, 64);
-  assert.deepEqual(await traceTypes(), ["heatmap", "scatter"], "one heatmap mosaic of the 64 tiles, and their titles");
-  const titles = await page.evaluate(() => Array.from(document.querySelectorAll(".convlens-grid .textpoint text"), (t) => t.textContent));
+  assert.deepEqual(await traceTypes(), ["heatmap"], "one heatmap mosaic of the 64 tiles");
+  const titles = await page.evaluate(() => Array.from(document.querySelectorAll(".convlens-grid .convlens-tile-title"), (t) => t.textContent));
   assert.deepEqual(titles, Array.from({ length: 64 }, (_, i) => String(i)));
+  // each title is centred over its own tile, in the band just above it
+  const placed = await page.evaluate((tile) => {
+    const grid = document.querySelector(".convlens-grid") as HTMLElement & { convlensGrid: { geometry: { rows: number; cols: number; width: number; height: number; tileCols: number; titleRows: number; origin(i: number): { row: number; col: number } } } };
+    const g = grid.convlensGrid.geometry;
+    const box = grid.getBoundingClientRect();
+    const label = grid.querySelectorAll(".convlens-tile-title")[tile].getBoundingClientRect();
+    const o = g.origin(tile);
+    const [cw, ch] = [g.width / g.cols, g.height / g.rows];
+    return { labelX: (label.left + label.right) / 2 - box.left, tileX: (o.col + g.tileCols / 2) * cw, labelTop: label.top - box.top, labelBottom: label.bottom - box.top, bandTop: (o.row - g.titleRows) * ch, tileTop: o.row * ch };
+  }, c);
+  assert.ok(Math.abs(placed.labelX - placed.tileX) <= 2, `title ${c} is centred over its tile: ${JSON.stringify(placed)}`);
+  assert.ok(placed.labelTop >= placed.bandTop - 1 && placed.labelBottom <= placed.tileTop + 1, `title ${c} sits in the band above its tile: ${JSON.stringify(placed)}`);
   const drawn = await tileValues(c);
   assert.equal(drawn.values.length, 75);
   for (const [y, x] of [[0, 0], [33, 17], [74, 74]]) {
@@ -251,7 +263,7 @@ test("paging a 256-channel layer reaches channel 255; sorting by mean puts the h
   const channels = await page.evaluate(() => document.querySelector<HTMLElement>(".convlens-grid")!.dataset.channels!.split(",").map(Number));
   assert.equal(channels.length, 64);
   assert.equal(channels.at(-1), 255);
-  const titles = await page.evaluate(() => Array.from(document.querySelectorAll(".convlens-grid .textpoint text")).map((t) => t.textContent));
+  const titles = await page.evaluate(() => Array.from(document.querySelectorAll(".convlens-grid .convlens-tile-title")).map((t) => t.textContent));
   assert.ok(titles.includes("255"), "channel 255 is titled on the last page");
   assert.ok(await page.locator("button[title='next page']").isDisabled());
   await screenshot(page, "widgets-feature-maps-last-page");
@@ -283,7 +295,7 @@ test("the seed's 6 filters × 3 channels are 18 heatmaps whose values are the no
 
   await page.locator(".convlens-rgb").check();
   await page.waitForFunction(() => document.querySelector<HTMLElement>(".convlens-grid")?.dataset.heatmaps === "6");
-  assert.deepEqual(await traceTypes(), ["image", "scatter"]);
+  assert.deepEqual(await traceTypes(), ["image"]);
   await hover(4, 1, 2);
   await page.waitForFunction(() => document.querySelector(".convlens-readout")?.textContent?.startsWith("filter 4, row 1, col 2: R "));
   const [r, g, b] = [0, 1, 2].map((c) => weights[(4 * 3 + c) * 9 + 1 * 3 + 2]);
@@ -311,7 +323,7 @@ test("no RGB composite for the last 3 input channels of a deeper layer's 11 (onl
   };
   await mount(filtersPanel(filters, { rgb: true }));
   assert.ok(await page.locator(".convlens-rgb").isDisabled(), "channels 8–10 are not an RGB image");
-  assert.deepEqual(await traceTypes(), ["heatmap", "scatter"]);
+  assert.deepEqual(await traceTypes(), ["heatmap"]);
   assert.equal(await page.locator(".convlens-grid").getAttribute("data-heatmaps"), "6");
 });
 

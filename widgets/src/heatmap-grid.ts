@@ -11,7 +11,7 @@ import { gridGeometry, type GridGeometry } from "./grid-geometry";
 import type { ColourScale } from "./state";
 
 export interface Tile {
-  /** shown above the tile (numbers only; model strings never go into Plotly) */
+  /** shown above the tile, as text (numbers only; model strings never go into Plotly) */
   title: string;
   /** source rows and columns (the same for every tile of a grid) */
   height: number;
@@ -93,6 +93,25 @@ function rgbMosaic(tiles: Tile[], g: GridGeometry): number[][][] {
   return rows;
 }
 
+/**
+ * The tiles' titles as text over the mosaic's title bands. HTML, not a Plotly text trace: Plotly
+ * styles and measures each text point one by one, which cost more than the mosaic's 64 tiles.
+ */
+function tileTitles(tiles: Tile[], g: GridGeometry): HTMLElement {
+  const layer = el("div", "convlens-tile-titles");
+  // the axes span cells -0.5 .. n-0.5 over the whole figure (no margins), rows top to bottom
+  const cellWidth = g.width / g.cols;
+  const cellHeight = g.height / g.rows;
+  tiles.forEach((tile, i) => {
+    const { x, y } = g.title(i);
+    const label = el("span", "convlens-tile-title", tile.title);
+    label.style.left = `${(x + 0.5) * cellWidth}px`;
+    label.style.top = `${(y + 0.5) * cellHeight}px`;
+    layer.append(label);
+  });
+  return layer;
+}
+
 /** Draws the tiles in rows of `columns` into `host`; resolves once Plotly has painted them. */
 export async function renderGrid(host: HTMLElement, spec: GridSpec): Promise<RenderedGrid> {
   const { tiles, columns, tileSize } = spec;
@@ -111,11 +130,6 @@ export async function renderGrid(host: HTMLElement, spec: GridSpec): Promise<Ren
         hoverongaps: true, // a NaN inside a tile still has a reading; the mosaic's own gaps are sorted out in cellAt
         ...place,
       };
-  const titles = tiles.map((_, i) => g.title(i));
-  const data: Plotly.Datum[] = [
-    mosaic,
-    { type: "scatter", mode: "text", x: titles.map((t) => t.x), y: titles.map((t) => t.y), text: tiles.map((t) => t.title), textfont: { size: 11 }, hoverinfo: "skip", cliponaxis: false },
-  ];
   const axis = { showgrid: false, zeroline: false, showticklabels: false, ticks: "", fixedrange: true, showline: false };
   const layout: Plotly.Datum = {
     width: g.width,
@@ -129,9 +143,11 @@ export async function renderGrid(host: HTMLElement, spec: GridSpec): Promise<Ren
     xaxis: { ...axis, range: [-0.5, g.cols - 0.5] },
     yaxis: { ...axis, range: [g.rows - 0.5, -0.5] },
   };
-  const element: RenderedGrid["element"] = await Plotly.newPlot(host, data, layout, { displayModeBar: false, responsive: false, scrollZoom: false, doubleClick: false });
+  const element: RenderedGrid["element"] = await Plotly.newPlot(host, [mosaic], layout, { displayModeBar: false, responsive: false, scrollZoom: false, doubleClick: false });
   element.convlensGrid = { geometry: g, scaled: shared || rgb ? null : tiles.map((t) => [t.zmin, t.zmax]) };
   host.style.position = "relative";
+  const titles = tileTitles(tiles, g);
+  host.append(titles);
   const tooltip = el("div", "convlens-tooltip");
   tooltip.hidden = true;
   host.append(tooltip);
@@ -180,6 +196,7 @@ export async function renderGrid(host: HTMLElement, spec: GridSpec): Promise<Ren
     dispose: () => {
       Plotly.purge(host);
       tooltip.remove();
+      titles.remove();
     },
   };
 }

@@ -13,6 +13,8 @@ const CSS = `
 .convlens-input-image { max-width: 224px; image-rendering: auto; border: 1px solid #ccc; }
 .convlens-readout { font-family: var(--jp-code-font-family, monospace); min-height: 2.4em; overflow-wrap: anywhere; }
 .convlens-large-title { font-weight: 600; }
+.convlens-tile-titles { position: absolute; left: 0; top: 0; pointer-events: none; }
+.convlens-tile-title { position: absolute; transform: translate(-50%, -50%); font-size: 11px; line-height: 1; white-space: nowrap; }
 .convlens-tooltip { position: absolute; z-index: 10; pointer-events: none; white-space: nowrap; padding: 3px 6px; border-radius: 3px;
   background: rgba(30, 30, 30, 0.88); color: #fff; font-family: var(--jp-code-font-family, monospace); font-size: 11px; }
 `;
