@@ -1,0 +1,56 @@
+// tslab's converter with the abstract builder (fast-compile.ts): cells, local modules imported
+// from cells (emitted and checked through getAllDependencies), and errors in them.
+// fast-compile must be imported before anything loads tslab's converter.
+import { fastBuilderUsed } from "../../kernel-helpers/src/kernel/fast-compile";
+import { after, test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { basename, join } from "node:path";
+import { format } from "node:util";
+import { createConverter } from "tslab/dist/converter";
+import { createExecutor } from "tslab/dist/executor";
+
+const converter = createConverter({ isJS: false, isBrowser: false });
+const printed: string[] = [];
+const errors: string[] = [];
+const executor = createExecutor(process.cwd(), { node: converter, browser: converter, close: () => converter.close() }, {
+  log: (...args: unknown[]) => printed.push(format(...args)),
+  error: (...args: unknown[]) => errors.push(format(...args)),
+});
+// local modules must live under the kernel's working directory (tslab emits them relative to it)
+const dir = mkdtempSync(join(process.cwd(), ".fast-compile-"));
+after(() => {
+  executor.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function run(code: string): Promise<{ ok: boolean; printed: string[]; errors: string[] }> {
+  printed.length = errors.length = 0;
+  const ok = await executor.execute(code);
+  return { ok, printed: [...printed], errors: [...errors] };
+}
+
+test("tslab's converter was built with the abstract builder", () => {
+  assert.equal(fastBuilderUsed(), true);
+});
+
+test("cells compile, keep their names across cells, and report type errors", async () => {
+  assert.deepEqual(await run("const base: number = 40;"), { ok: true, printed: [], errors: [] });
+  assert.deepEqual((await run("base + 2")).printed, ["42"]);
+  const bad = await run('const n: number = "forty";');
+  assert.equal(bad.ok, false);
+  assert.match(bad.errors.join("\n"), /Type 'string' is not assignable to type 'number'/);
+});
+
+test("a cell imports a local module that imports another; an error in the inner one is reported", async () => {
+  writeFileSync(join(dir, "inner.ts"), "export const offset: number = 2;\n");
+  writeFileSync(join(dir, "outer.ts"), 'import { offset } from "./inner";\nexport function shifted(x: number): number { return x + offset; }\n');
+  const name = basename(dir);
+  assert.deepEqual((await run(`import { shifted } from "./${name}/outer";\nshifted(40)`)).printed, ["42"]);
+
+  writeFileSync(join(dir, "inner2.ts"), 'export const offset: number = "two";\n');
+  writeFileSync(join(dir, "outer2.ts"), 'import { offset } from "./inner2";\nexport const total = offset;\n');
+  const broken = await run(`import { total } from "./${name}/outer2";\ntotal`);
+  assert.equal(broken.ok, false);
+  assert.match(broken.errors.join("\n"), /inner2\.ts.*Type 'string' is not assignable to type 'number'/s);
+});
