@@ -6,6 +6,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { gzipSync } from "node:zlib";
 import * as tf from "@tensorflow/tfjs-node";
 import { h5wasm } from "../../kernel-helpers/src/models/h5";
 import { setPreprocessing } from "../../kernel-helpers/src/models/info";
@@ -95,19 +96,22 @@ export interface TestServer {
 
 /**
  * Serves `files` on 127.0.0.1. A path in `truncated` announces its full Content-Length but
- * sends only half of it before closing the connection.
+ * sends only half of it before closing the connection; one in `gzipped` is sent gzip-encoded
+ * (Content-Length then counts the compressed bytes).
  */
-export async function serveFiles(files: Record<string, Uint8Array>, truncated: string[] = []): Promise<TestServer> {
+export async function serveFiles(files: Record<string, Uint8Array>, truncated: string[] = [], gzipped: string[] = []): Promise<TestServer> {
   const hits = new Map<string, number>();
   const server: Server = createServer((req, res) => {
     const path = new URL(req.url ?? "/", "http://x").pathname;
     hits.set(path, (hits.get(path) ?? 0) + 1);
-    const body = files[path];
-    if (!body) {
+    const file = files[path];
+    if (!file) {
       res.writeHead(404).end("not found");
       return;
     }
-    res.writeHead(200, { "content-type": "application/octet-stream", "content-length": body.length });
+    const gzip = gzipped.includes(path);
+    const body = gzip ? gzipSync(file) : file;
+    res.writeHead(200, { "content-type": "application/octet-stream", "content-length": body.length, ...(gzip ? { "content-encoding": "gzip" } : {}) });
     if (truncated.includes(path)) {
       res.write(body.subarray(0, body.length >> 1), () => res.socket?.destroy());
     } else {

@@ -85,7 +85,7 @@ test("weights from a URL: progress, a cache hit the second time, a truncated dow
   await writeKerasWeights(source, join(dir, "w.h5"));
   const bytes = readFileSync(join(dir, "w.h5"));
   writeFileSync(join(dir, "junk.h5"), Buffer.from("not hdf5 at all"));
-  const server = await serveFiles({ "/w/tiny.h5": bytes, "/w/cut.h5": bytes, "/w/junk.h5": readFileSync(join(dir, "junk.h5")) }, ["/w/cut.h5"]);
+  const server = await serveFiles({ "/w/tiny.h5": bytes, "/w/cut.h5": bytes, "/w/junk.h5": readFileSync(join(dir, "junk.h5")), "/w/zipped.h5": bytes }, ["/w/cut.h5"], ["/w/zipped.h5"]);
   try {
     const events: { loaded: number; total?: number; fromCache: boolean; done: boolean }[] = [];
     const model = tinyCnn({ seed: 8 });
@@ -107,6 +107,13 @@ test("weights from a URL: progress, a cache hit the second time, a truncated dow
     await assert.rejects(loadKerasWeights(model, `${server.url}/w/junk.h5`, { cacheDir, onProgress: false }), /the file downloaded from .*\/w\/junk\.h5 is not usable: junk\.h5 is not an HDF5 file.*nothing was cached/);
     await assert.rejects(loadKerasWeights(model, `${server.url}/w/missing.h5`, { cacheDir, onProgress: false }), /server answered 404/);
     assert.deepEqual(readdirSync(cacheDir), ["tiny.h5"], "only the complete download is cached");
+    // a gzip-encoded response: Content-Length counts compressed bytes, so it is no size check
+    const zipped: { loaded: number; total?: number; done: boolean }[] = [];
+    const unzipped = tinyCnn({ seed: 12 });
+    await loadKerasWeights(unzipped, `${server.url}/w/zipped.h5`, { cacheDir, onProgress: (p) => zipped.push(p) });
+    assert.deepEqual(weightsOf(unzipped), weightsOf(source));
+    assert.deepEqual(zipped.at(-1), { url: `${server.url}/w/zipped.h5`, loaded: bytes.length, total: undefined, fromCache: false, done: true });
+    unzipped.dispose();
     // and the model still works after the failures
     await loadKerasWeights(model, `${server.url}/w/tiny.h5`, { cacheDir, onProgress: false });
     model.dispose();

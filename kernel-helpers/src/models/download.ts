@@ -110,7 +110,10 @@ async function downloadTo(url: string, path: string, onProgress: ProgressHandler
   if (!response.ok || !response.body) {
     throw new ConvlensError(`cannot download ${url}: the server answered ${response.status} ${response.statusText}`);
   }
-  const header = response.headers.get("content-length");
+  // Content-Length counts the bytes on the wire: for a compressed response (fetch hands back the
+  // decoded bytes) it says nothing about the file's size, and a cut-off stream fails to decode.
+  const encoding = (response.headers.get("content-encoding") ?? "identity").trim().toLowerCase();
+  const header = encoding === "identity" ? response.headers.get("content-length") : null;
   const total = header ? Number(header) : undefined;
   const out = createWriteStream(path);
   let loaded = 0;
