@@ -79,10 +79,13 @@ interface Answers {
   values: number[];
 }
 
-/** Mounts one panel in a fresh host; exactValue answers from `answers` (else null, like no kernel). */
-async function mount(panel: PanelState, answers: Answers | null = null): Promise<Mounted> {
+/**
+ * Mounts one panel in a fresh host; exactValue answers from `answers` (else null, like no kernel).
+ * With `viewWidth`, inside a widget view box that wide (as an output area would make it).
+ */
+async function mount(panel: PanelState, answers: Answers | null = null, viewWidth: number | null = null): Promise<Mounted> {
   return page.evaluate(
-    async ({ wire, answers }) => {
+    async ({ wire, answers, viewWidth }) => {
       // eslint-disable-next-line @typescript-eslint/no-explicit-any
       const t = (window as any).convlensTest;
       (window as any).__current?.dispose();
@@ -99,14 +102,21 @@ async function mount(panel: PanelState, answers: Answers | null = null): Promise
         choose: (patch: unknown) => ((window as any).__chosen = [...((window as any).__chosen ?? []), patch]),
       };
       const handle = panel.kind === "maps" ? t.renderMapsPanel(panel, ctx) : t.renderFiltersPanel(panel, ctx);
-      document.body.append(handle.element);
+      if (viewWidth === null) document.body.append(handle.element);
+      else {
+        const view = document.createElement("div");
+        view.className = "convlens-view";
+        view.style.width = `${viewWidth}px`;
+        view.append(handle.element);
+        document.body.append(view);
+      }
       const started = performance.now();
       await handle.ready;
       const paintMs = Math.round(performance.now() - started);
       (window as any).__current = { dispose: () => (handle.dispose(), controller.abort()) };
       return { heatmaps: Number(document.querySelector<HTMLElement>(".convlens-grid")!.dataset.heatmaps), paintMs };
     },
-    { wire: toWire(panel), answers },
+    { wire: toWire(panel), answers, viewWidth },
   );
 }
 
@@ -314,6 +324,25 @@ test("the seed's 6 filters × 3 channels are 18 heatmaps whose values are the no
   });
   await page.mouse.move(gap.x, gap.y);
   await page.waitForFunction(() => document.querySelector<HTMLElement>(".convlens-tooltip")?.hidden === true);
+});
+
+test("the tooltip stays inside the widget's box: over the rightmost tile of a narrow view it opens to the left", async () => {
+  const weights = Float32Array.from({ length: 6 * 3 * 9 }, (_, i) => i / 161);
+  const filters: FilterStack = {
+    layer: { name: "block1_conv1", index: 1 }, kernelHeight: 3, kernelWidth: 3, filterStart: 0, filters: 6, channelStart: 0, inChannels: 3,
+    totalFilters: 64, totalInChannels: 3, normalisation: "minmax", data: weights, rawMin: 0, rawMax: 1,
+  };
+  await mount(filtersPanel(filters), null, 400);
+  await hover(2, 1, 2); // filter 0, channel 2: the top right tile
+  await page.waitForFunction(() => document.querySelector<HTMLElement>(".convlens-tooltip")?.hidden === false);
+  const [tip, view] = await page.evaluate(() =>
+    [".convlens-tooltip", ".convlens-view"].map((selector) => {
+      const box = document.querySelector(selector)!.getBoundingClientRect();
+      return { left: box.left, right: box.right };
+    }),
+  );
+  assert.ok(tip.right <= view.right + 0.5, `tooltip ${JSON.stringify(tip)} ends inside the view ${JSON.stringify(view)}`);
+  assert.ok(tip.left >= view.left - 0.5, `tooltip ${JSON.stringify(tip)} starts inside the view ${JSON.stringify(view)}`);
 });
 
 test("no RGB composite for the last 3 input channels of a deeper layer's 11 (only a first layer's 3 are an RGB image)", async () => {

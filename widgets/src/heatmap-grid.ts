@@ -152,12 +152,15 @@ export async function renderGrid(host: HTMLElement, spec: GridSpec): Promise<Ren
   tooltip.hidden = true;
   host.append(tooltip);
   let mouse = { x: 0, y: 0 };
-  // Beside the mouse, on whichever side keeps the whole text in the window.
+  // Beside the mouse, on whichever side keeps the whole text inside the widget (and the window): an
+  // output area would grow a scrollbar for a tooltip reaching past its edge.
   const placeTooltip = () => {
     const box = host.getBoundingClientRect();
+    const view = (host.closest(".convlens-view") ?? document.documentElement).getBoundingClientRect();
+    const [right, bottom] = [Math.min(window.innerWidth, view.right), Math.min(window.innerHeight, view.bottom)];
     const [w, h] = [tooltip.offsetWidth, tooltip.offsetHeight];
-    const x = mouse.x + 14 + w <= window.innerWidth ? mouse.x + 14 : Math.max(0, mouse.x - 14 - w);
-    const y = mouse.y + 14 + h <= window.innerHeight ? mouse.y + 14 : Math.max(0, mouse.y - 14 - h);
+    const x = mouse.x + 14 + w <= right ? mouse.x + 14 : Math.max(view.left, mouse.x - 14 - w);
+    const y = mouse.y + 14 + h <= bottom ? mouse.y + 14 : Math.max(view.top, mouse.y - 14 - h);
     tooltip.style.left = `${x - box.left}px`;
     tooltip.style.top = `${y - box.top}px`;
   };
