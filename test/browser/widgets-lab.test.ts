@@ -219,6 +219,11 @@ test("saved widget state re-renders after a reload, without the kernel that made
   await view(1).locator(".convlens-colour").selectOption("viridis");
   await view(1).locator(".convlens-sort").selectOption("mean");
   await painted(1, 64);
+  // and the page a grid was on: block5_conv3's tab (the one shown since the tabs test) on page 3 of 8
+  await view(6).locator("button[title='next page']").click();
+  await view(6).locator("button[title='next page']").click();
+  await view(6).locator(".convlens-page-label", { hasText: "page 3 of 8" }).waitFor();
+  await painted(6, 64);
   await page.keyboard.press("Escape");
   await page.keyboard.press("Control+s");
   const file = join(server.rootDir, "widgets.ipynb");
@@ -236,6 +241,8 @@ test("saved widget state re-renders after a reload, without the kernel that made
   await painted(4, 18);
   assert.equal(await view(1).locator(".convlens-layer-name").textContent(), "1: block1_conv1");
   assert.deepEqual([await view(1).locator(".convlens-colour").inputValue(), await view(1).locator(".convlens-sort").inputValue()], ["viridis", "mean"], "the choices made before saving");
+  await view(6).locator(".convlens-tab", { hasText: "block5_conv3" }).click();
+  await view(6).locator(".convlens-page-label", { hasText: "page 3 of 8 (channels 128–191 of 512)" }).waitFor({ timeout: 10_000 });
   assert.equal(await view(5).locator(".convlens-layer-name").textContent(), `1: ${EVIL}`);
   assert.equal(await page.evaluate(() => (window as unknown as { __pwned?: unknown }).__pwned), undefined);
   await shoot(1, "lab-saved-state-block1_conv1");

@@ -31,8 +31,10 @@ export function renderMapsPanel(panel: MapsPanel, ctx: PanelContext): PanelHandl
   const { signal } = ctx;
   const planes = panel.planes;
   const chosen = ctx.choices.maps ?? {};
-  const ui = { page: 0, colour: chosen.colour_scale ?? panel.colour_scale, scale: chosen.scale_mode ?? panel.scale_mode, sort: chosen.sort ?? panel.sort };
   const pages = Math.max(1, Math.ceil(planes.count / panel.page_size));
+  const clampPage = (page: number) => Math.min(Math.max(0, Math.trunc(page) || 0), pages - 1);
+  const pageChosen = chosen.page && chosen.page.layer === panel.layer.index ? clampPage(chosen.page.page) : 0;
+  const ui = { page: pageChosen, colour: chosen.colour_scale ?? panel.colour_scale, scale: chosen.scale_mode ?? panel.scale_mode, sort: chosen.sort ?? panel.sort };
   const tileSize = planes.width >= 24 ? 88 : 64;
   const valueFormat = planes.exact ? "" : ".4g";
 
@@ -62,8 +64,8 @@ export function renderMapsPanel(panel: MapsPanel, ctx: PanelContext): PanelHandl
     }, signal),
     select<SortOrder>("convlens-sort", [["index", "channel order"], ["mean", "sort by mean activation"]], ui.sort, (v) => {
       ui.sort = v;
-      ctx.choose({ maps: { sort: v } });
       ui.page = 0;
+      ctx.choose({ maps: { sort: v, page: { layer: panel.layer.index, page: 0 } } });
       void draw();
     }, signal),
   );
@@ -151,7 +153,8 @@ export function renderMapsPanel(panel: MapsPanel, ctx: PanelContext): PanelHandl
   const draw = oneDrawAtATime(drawNow, () => !disposed);
 
   async function showPage(page: number): Promise<void> {
-    ui.page = Math.min(Math.max(0, page), pages - 1);
+    ui.page = clampPage(page);
+    ctx.choose({ maps: { page: { layer: panel.layer.index, page: ui.page } } });
     await draw();
   }
 

@@ -63,7 +63,8 @@ export type PanelState = MapsPanelState | FiltersPanelState;
  * filters in the same place, and a filters choice (say, the diverging scale) is not one for maps.
  */
 export interface PanelChoices {
-  maps?: { colour_scale?: ColourScale; scale_mode?: ScaleMode; sort?: SortOrder };
+  /** `page` is 0-based and belongs to one layer: the explorer shows another layer from its first page */
+  maps?: { colour_scale?: ColourScale; scale_mode?: ScaleMode; sort?: SortOrder; page?: { layer: number; page: number } };
   filters?: { colour_scale?: ColourScale; rgb?: boolean };
 }
 
