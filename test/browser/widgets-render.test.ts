@@ -276,6 +276,7 @@ test("paging a 256-channel layer reaches channel 255; sorting by mean puts the h
   const titles = await page.evaluate(() => Array.from(document.querySelectorAll(".convlens-grid .convlens-tile-title")).map((t) => t.textContent));
   assert.ok(titles.includes("255"), "channel 255 is titled on the last page");
   assert.ok(await page.locator("button[title='next page']").isDisabled());
+  assert.deepEqual(await page.evaluate(() => (window as any).__chosen.at(-1)), { maps: { page: { layer: panel.layer.index, page: 3 } } }, "the page goes to the widget state");
   await screenshot(page, "widgets-feature-maps-last-page");
 
   await page.selectOption(".convlens-sort", "mean");
@@ -284,7 +285,7 @@ test("paging a 256-channel layer reaches channel 255; sorting by mean puts the h
   const sorted = await page.evaluate(() => document.querySelector<HTMLElement>(".convlens-grid")!.dataset.channels!.split(",").map(Number));
   const best = Array.from(panel.means.keys()).sort((a, b) => panel.means[b] - panel.means[a] || a - b);
   assert.deepEqual(sorted, best.slice(0, 64));
-  assert.deepEqual(await page.evaluate(() => (window as any).__chosen.at(-1)), { maps: { sort: "mean" } }, "the choice goes to the widget state");
+  assert.deepEqual(await page.evaluate(() => (window as any).__chosen.at(-1)), { maps: { sort: "mean", page: { layer: panel.layer.index, page: 0 } } }, "the choice goes to the widget state, and sorting starts again at the first page");
 });
 
 test("the seed's 6 filters × 3 channels are 18 heatmaps whose values are the normalised weights", async () => {

@@ -27,3 +27,23 @@ test("a cell ending in `await showFeatureMaps(…)` prints one line, not the wid
   shown.close();
   assert.equal(inspect(shown), `ConvLensWidget ${shown.widget.commId} (closed)`);
 });
+
+test("comm_open goes out before the display_data that shows it, so the page unpacks planes while the kernel draws the PNG", async () => {
+  await showFeatureMaps(stack());
+  assert.deepEqual(
+    sent.map((m) => m.msgType).filter((t) => t === "comm_open" || t === "display_data"),
+    ["comm_open", "display_data"],
+  );
+});
+
+test("a display that fails after comm_open closes the widget's comm: no widget is left without a display", async () => {
+  const kept: OutgoingMessage[] = [];
+  installKernelRuntime(
+    new KernelRuntime((m) => {
+      if (m.msgType === "display_data") throw new Error("the front end went away");
+      kept.push(m);
+    }, () => {}),
+  );
+  await assert.rejects(showFeatureMaps(stack()), /the front end went away/);
+  assert.deepEqual(kept.map((m) => m.msgType), ["comm_open", "comm_close"]);
+});

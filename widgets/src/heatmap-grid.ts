@@ -11,7 +11,7 @@ import { gridGeometry, type GridGeometry } from "./grid-geometry";
 import type { ColourScale } from "./state";
 
 export interface Tile {
-  /** shown above the tile, as text (numbers only; model strings never go into Plotly) */
+  /** shown above the tile as HTML text (textContent); convlens builds it from numbers */
   title: string;
   /** source rows and columns (the same for every tile of a grid) */
   height: number;
@@ -159,8 +159,9 @@ export async function renderGrid(host: HTMLElement, spec: GridSpec): Promise<Ren
     const view = (host.closest(".convlens-view") ?? document.documentElement).getBoundingClientRect();
     const [right, bottom] = [Math.min(window.innerWidth, view.right), Math.min(window.innerHeight, view.bottom)];
     const [w, h] = [tooltip.offsetWidth, tooltip.offsetHeight];
-    const x = mouse.x + 14 + w <= right ? mouse.x + 14 : Math.max(view.left, mouse.x - 14 - w);
-    const y = mouse.y + 14 + h <= bottom ? mouse.y + 14 : Math.max(view.top, mouse.y - 14 - h);
+    // (a widget scrolled partly out of the window has a negative left/top: the window's edge counts)
+    const x = mouse.x + 14 + w <= right ? mouse.x + 14 : Math.max(0, view.left, mouse.x - 14 - w);
+    const y = mouse.y + 14 + h <= bottom ? mouse.y + 14 : Math.max(0, view.top, mouse.y - 14 - h);
     tooltip.style.left = `${x - box.left}px`;
     tooltip.style.top = `${y - box.top}px`;
   };

@@ -135,8 +135,8 @@ async function open(sources: PanelSource[], panels: PanelState[], view: Partial<
     viewModuleVersion: WIDGET_MODULE_VERSION,
     state,
   });
-  const controller = new DisplayController(widget, sources, explorer);
   try {
+    const controller = new DisplayController(widget, sources, explorer);
     await new Promise((resolve) => setImmediate(resolve)); // lets the queued comm_open leave
     const png = await encodeMontagePng(stackImages(panels.map(panelMontage)));
     display(widget, { png, text: textLine(state) });

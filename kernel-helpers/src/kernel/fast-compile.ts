@@ -12,28 +12,44 @@
 // tslab does not let us pass a builder, so the TypeScript module tslab loads is replaced in
 // Node's module cache by a view of it whose createWatchCompilerHost supplies one. This must run
 // before tslab's converter is first loaded (launcher.ts imports this module first).
+import { dirname, resolve } from "node:path";
 import type * as ts from "@tslab/typescript-for-tslab";
 
 type CreateProgram = ts.CreateProgram<ts.BuilderProgram>;
 
-/** Internal to TypeScript 5.0 (the version tslab pins): the module resolutions of a parsed file. */
+/** The TypeScript tslab 1.0.22 pins; resolvedModules below is internal to it (moved in 5.3). */
+const SUPPORTED_TYPESCRIPT = "5.0";
+
+/** Internal to TypeScript 5.0: the module resolutions of a parsed file. */
 interface ResolvedModules {
   resolvedModules?: { forEach(fn: (resolution: { resolvedModule?: { resolvedFileName: string } } | undefined) => void): void };
 }
 
-/** root and every file it imports, transitively through non-declaration files (local modules). */
+/** The program's files that `file` imports or references with `/// <reference path>`. */
+function directDependencies(program: ts.Program, file: ts.SourceFile): ts.SourceFile[] {
+  const found: (ts.SourceFile | undefined)[] = [];
+  (file as ts.SourceFile & ResolvedModules).resolvedModules?.forEach((resolution) => {
+    const name = resolution?.resolvedModule?.resolvedFileName;
+    if (name) found.push(program.getSourceFile(name));
+  });
+  for (const reference of file.referencedFiles) {
+    const path = resolve(dirname(file.fileName), reference.fileName);
+    found.push(program.getSourceFile(path) ?? program.getSourceFile(`${path}.ts`));
+  }
+  return found.filter((f): f is ts.SourceFile => f !== undefined);
+}
+
+/** root and every file it depends on, transitively through non-declaration files (local modules). */
 export function allDependencies(program: ts.Program, root: ts.SourceFile): string[] {
   const seen = new Set<string>([root.fileName]);
   const queue = [root];
   for (let file = queue.pop(); file; file = queue.pop()) {
-    (file as ts.SourceFile & ResolvedModules).resolvedModules?.forEach((resolution) => {
-      const name = resolution?.resolvedModule?.resolvedFileName;
-      const dependency = name ? program.getSourceFile(name) : undefined;
-      if (!dependency || seen.has(dependency.fileName)) return;
+    for (const dependency of directDependencies(program, file)) {
+      if (seen.has(dependency.fileName)) continue;
       seen.add(dependency.fileName);
       // a package's declarations lead only to more declarations, which tslab neither emits nor checks
       if (!dependency.isDeclarationFile) queue.push(dependency);
-    });
+    }
   }
   return [...seen];
 }
@@ -43,27 +59,34 @@ function abstractBuilder(typescript: typeof ts): CreateProgram {
   return (rootNames, options, host, oldProgram, configDiagnostics, references) => {
     const builder = typescript.createAbstractBuilder(rootNames, options, host, oldProgram, configDiagnostics, references);
     builder.getAllDependencies = (file) => allDependencies(builder.getProgram(), file);
-    // Bind every file now, as the default builder does: tslab then hangs the cell's file under the
-    // previous cells' declarations (srcFile.parent = declsFile) to resolve their names, and binding
-    // it later would reset that parent.
+    // Bind every file now, as the default builder does when it builds its state: tslab's convert
+    // reads the cell's names from srcFile.locals, which binding fills, before anything type-checks.
     builder.getProgram().getTypeChecker();
     return builder;
   };
 }
 
-let used = false;
+/** null once tslab's converter has been built with the abstract builder; else why not. */
+let notUsed: string | null = "no TypeScript converter has been built yet";
 
-/** Whether a converter has been built with the abstract builder (false: tslab was loaded first). */
-export function fastBuilderUsed(): boolean {
-  return used;
+/** Why tslab compiles at its own speed (null: it uses the abstract builder). */
+export function fastBuilderProblem(): string | null {
+  return notUsed;
 }
 
 function install(): void {
   // the copy tslab itself resolves (its programs must not mix with another copy's)
-  const path = require.resolve("@tslab/typescript-for-tslab", { paths: [require.resolve("tslab/package.json")] });
+  const path = require.resolve("@tslab/typescript-for-tslab", { paths: [dirname(require.resolve("tslab/package.json"))] });
   const original = require(path) as typeof ts;
   const entry = require.cache[path];
-  if (!entry) return;
+  if (original.versionMajorMinor !== SUPPORTED_TYPESCRIPT) {
+    notUsed = `tslab's TypeScript is ${original.version}; fast-compile knows ${SUPPORTED_TYPESCRIPT} only`;
+    return;
+  }
+  if (!entry) {
+    notUsed = `${path} is not in Node's module cache`;
+    return;
+  }
   const createProgram = abstractBuilder(original);
   const view: Record<string, unknown> = {};
   for (const key of Object.keys(original)) {
@@ -73,11 +96,12 @@ function install(): void {
     // tslab's call: (rootFiles, options, system, createProgram = null, reportDiagnostic, reportWatchStatus)
     if (Array.isArray(args[0]) && !args[3]) {
       args[3] = createProgram;
-      used = true;
+      notUsed = null;
     }
     return (original.createWatchCompilerHost as (...a: unknown[]) => unknown)(...args);
   };
   entry.exports = view;
+  notUsed = "tslab's converter was loaded before fast-compile, so it kept its own builder";
 }
 
 install();

@@ -2,7 +2,7 @@
 // tslab's TypeScript executor behind our own ZeroMQ wire layer, with comms and
 // the widget protocol (see kernel.ts, runtime.ts, widget.ts).
 // First: it must see tslab's TypeScript module before tslab's converter (imported below) does.
-import { fastBuilderUsed } from "./fast-compile";
+import { fastBuilderProblem } from "./fast-compile";
 import { createConverter, type Converter } from "tslab/dist/converter";
 import { createExecutor, type ConverterSet } from "tslab/dist/executor";
 import { getVersion as tslabVersion } from "tslab/dist/util";
@@ -66,7 +66,8 @@ async function main(argv: string[]): Promise<void> {
 
   const convs = converters();
   convs.node; // warm the TypeScript converter before the first cell, as tslab does
-  if (!fastBuilderUsed()) log("tslab's converter was loaded before fast-compile: cells compile at tslab's own (slower) speed");
+  const slowCompile = fastBuilderProblem();
+  if (slowCompile) log(`cells compile at tslab's own (slower) speed: ${slowCompile}`);
   const typescriptVersion = (require("@tslab/typescript-for-tslab") as { version: string }).version;
   const kernel = new ConvlensKernel(runtime, (console) => createExecutor(process.cwd(), convs, console), {
     implementationVersion: (require("../../package.json") as { version: string }).version,

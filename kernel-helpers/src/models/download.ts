@@ -111,9 +111,9 @@ async function downloadTo(url: string, path: string, onProgress: ProgressHandler
     throw new ConvlensError(`cannot download ${url}: the server answered ${response.status} ${response.statusText}`);
   }
   // Content-Length counts the bytes on the wire: for a compressed response (fetch hands back the
-  // decoded bytes) it says nothing about the file's size, and a cut-off stream fails to decode.
-  const encoding = (response.headers.get("content-encoding") ?? "identity").trim().toLowerCase();
-  const header = encoding === "identity" ? response.headers.get("content-length") : null;
+  // decoded bytes) it says nothing about the file's size. fetch itself fails a body cut short.
+  const encoding = (response.headers.get("content-encoding") ?? "").trim().toLowerCase();
+  const header = encoding === "" || encoding === "identity" ? response.headers.get("content-length") : null;
   const total = header ? Number(header) : undefined;
   const out = createWriteStream(path);
   let loaded = 0;
