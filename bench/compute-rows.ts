@@ -18,7 +18,7 @@ export async function computeRows(root: string, runs: number, warmup: number): P
     { label: "13 conv layers", layers: conv, arg: "conv" },
   ];
   const keras = await startTimingServer(root, "keras_maps.py", sets.map((s) => s.arg));
-  // The same forward pass without featureMaps' transpose to channel planes and download: where the gap to Keras is.
+  // The LayersModel's own eager forward pass (what featureMaps falls back to for layers its graph cannot run), without any transpose or download.
   const bare = sets.map((set) => tf.model({ inputs: model.inputs, outputs: set.layers.map((i) => model.layers[i].output as tf.SymbolicTensor) }));
   const samples = sets.map(() => ({ ours: [] as number[], bare: [] as number[], call: [] as number[], predict: [] as number[] }));
   try {
@@ -59,7 +59,7 @@ export async function computeRows(root: string, runs: number, warmup: number): P
       unit: "ms",
       samples: samples[n].bare,
       baseline: { name: "Keras model(x)", samples: samples[n].call },
-      note: n === 0 ? "" : "the same forward pass without featureMaps' work after it: featureMaps minus this = transposing every activation to channel planes and copying it into JS (Keras model(x) leaves its outputs as tensors)",
+      note: n === 0 ? "" : "the LayersModel's eager forward pass alone (featureMaps' fallback), outputs left as tensors like Keras model(x); featureMaps runs one TF graph instead (conv, bias and relu fused) and still transposes to channel planes and copies them into JS",
     }),
   ]);
 }

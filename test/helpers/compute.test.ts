@@ -97,7 +97,8 @@ test("no tensor survives 100 featureMaps calls (tensor, image and path inputs)",
   const model = tinyCnn();
   const input = tf.randomNormal([16, 16, 3], 0, 1, "float32", 4);
   const image = await convlens.loadImage(Buffer.from(await pngBytes(20, 30, 3)));
-  await convlens.featureMaps(model, input, [1, 2, 3]); // warm-up builds and caches the derived model
+  assert.deepEqual(convlens.featureMapsEngine(model, [1, 2, 3]), { engine: "graph" }); // the fallback's leaks: feature-graph.test.ts
+  await convlens.featureMaps(model, input, [1, 2, 3]); // warm-up builds and caches the graph
   await convlens.featureMaps(model, image, [1, 2, 3]);
   const before = tf.memory().numTensors;
   for (let i = 0; i < 100; i++) {

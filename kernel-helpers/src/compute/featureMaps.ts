@@ -1,28 +1,30 @@
-// Activations of any set of layers for one image, in one forward pass.
+// Activations of any set of layers for one image, in one forward pass: through the model's
+// TensorFlow graph (graph/) when it covers those layers, else through the LayersModel itself.
 import * as tf from "@tensorflow/tfjs-node";
 import { ConvlensError, describeValue } from "../errors";
 import { type LayerSpec, resolveLayer } from "../layers";
 import type { ChannelStack, LayerRef } from "../types";
 import { checkModel } from "./check";
 import { imageToInput, type ImageSource, type InputOptions, isLoadedImage, loadImage, type LoadedImage } from "./images";
-import { channelPlanes } from "./planes";
+import { GraphRunError } from "./graph/feature-graph";
+import { giveUpGraph, graphOf } from "./graph/per-model";
+import { layersModelMaps } from "./layers-model-maps";
 
 export type ImageLike = LoadedImage | tf.Tensor | ImageSource;
 
-// One derived multi-output model per (model, layer set); it shares the model's weights.
-const derived = new WeakMap<tf.LayersModel, Map<string, tf.LayersModel>>();
+export type FeatureMapsEngine = { engine: "graph" } | { engine: "layers"; reason: string };
 
-function outputsModel(model: tf.LayersModel, refs: LayerRef[]): tf.LayersModel {
-  const key = refs.map((r) => r.index).join(",");
-  let perModel = derived.get(model);
-  if (!perModel) derived.set(model, (perModel = new Map()));
-  let sub = perModel.get(key);
-  if (!sub) {
-    const outputs = refs.map((r) => model.layers[r.index].output as tf.SymbolicTensor);
-    sub = tf.model({ inputs: model.inputs, outputs, name: `${model.name}_maps_${key.replace(/,/g, "_")}` });
-    perModel.set(key, sub);
-  }
-  return sub;
+/**
+ * How featureMaps() computes `layers` of `model`: in one TensorFlow graph (conv, bias and
+ * activation fused; the default for conv/pool stacks on tfjs-node), or through the LayersModel, and why.
+ */
+export function featureMapsEngine(model: tf.LayersModel, layers: LayerSpec | LayerSpec[]): FeatureMapsEngine {
+  checkModel(model, "featureMapsEngine");
+  const refs = checkLayers(model, layers);
+  const graph = graphOf(model);
+  if (typeof graph === "string") return { engine: "layers", reason: graph };
+  const reasons = refs.map((ref) => graph.whyNot(ref.index)).filter((why): why is string => why !== undefined);
+  return reasons.length === 0 ? { engine: "graph" } : { engine: "layers", reason: reasons[0] };
 }
 
 function checkLayers(model: tf.LayersModel, layers: unknown): LayerRef[] {
@@ -37,33 +39,6 @@ function checkLayers(model: tf.LayersModel, layers: unknown): LayerRef[] {
     }
     return ref;
   });
-}
-
-/**
- * Turns [1, H, W, C] activations into channel planes: each transposed on the native backend as a
- * 2-D [H*W, C] → [C, H*W] (cheaper than the 3-D [H, W, C] → [C, H, W]), and every min/max in one
- * small tensor, so the host reads one buffer per layer plus one.
- */
-function toChannelStacks(refs: LayerRef[], activations: tf.Tensor[]): ChannelStack[] {
-  const shapes = activations.map((a) => a.shape as [number, number, number, number]);
-  // tidy returns tensors only: handing it a large typed array makes it walk every element
-  const ranges = tf.tidy(() => tf.stack(activations.flatMap((a) => [a.min(), a.max()])));
-  const planes: tf.Tensor[] = [];
-  try {
-    const bounds = ranges.dataSync();
-    return refs.map((ref, i) => {
-      const [, height, width, channels] = shapes[i];
-      const plane = tf.tidy(() => channelPlanes(activations[i].reshape([height * width, channels]) as tf.Tensor2D));
-      planes.push(plane);
-      // dataSync hands back a fresh Float32Array copied out of the tensor: ours to keep, no second copy
-      const data = plane.dataSync() as Float32Array;
-      plane.dispose();
-      return { layer: ref, height, width, channels, data, min: bounds[2 * i], max: bounds[2 * i + 1] };
-    });
-  } finally {
-    ranges.dispose();
-    tf.dispose(planes);
-  }
 }
 
 /**
@@ -82,15 +57,34 @@ export async function featureMaps(model: tf.LayersModel, image: ImageLike, layer
 export function featureMapsSync(model: tf.LayersModel, image: LoadedImage | tf.Tensor, layers: LayerSpec | LayerSpec[], options: InputOptions = {}): ChannelStack[] {
   checkModel(model, "featureMaps");
   const refs = checkLayers(model, layers);
-  const sub = outputsModel(model, refs);
+  // each layer is computed once; one asked for twice gets a copy of its planes
+  const distinct = [...new Map(refs.map((ref) => [ref.index, ref])).values()];
   const input = imageToInput(model, image, options);
-  let outputs: tf.Tensor[] = [];
+  let maps: ChannelStack[];
   try {
-    const result = sub.predict(input);
-    outputs = Array.isArray(result) ? result : [result];
-    return toChannelStacks(refs, outputs);
+    maps = computeMaps(model, input, distinct);
   } finally {
     input.dispose();
-    tf.dispose(outputs);
   }
+  const handedOut = new Set<ChannelStack>();
+  return refs.map((ref) => {
+    const found = maps.find((m) => m.layer.index === ref.index) as ChannelStack;
+    const copy = handedOut.has(found);
+    handedOut.add(found);
+    return copy ? { ...found, data: found.data.slice() } : found;
+  });
+}
+
+/** One forward pass for distinct `refs`: the model's TF graph when it covers them, else the LayersModel. */
+function computeMaps(model: tf.LayersModel, input: tf.Tensor4D, refs: LayerRef[]): ChannelStack[] {
+  const graph = graphOf(model);
+  if (typeof graph !== "string" && refs.every((ref) => graph.whyNot(ref.index) === undefined)) {
+    try {
+      return graph.run(input, refs);
+    } catch (error) {
+      if (!(error instanceof GraphRunError)) throw error;
+      giveUpGraph(model, `TensorFlow could not run its graph: ${error.message}`);
+    }
+  }
+  return layersModelMaps(model, input, refs);
 }

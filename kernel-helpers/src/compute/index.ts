@@ -10,5 +10,5 @@ export { setPreprocessing, preprocessingFor, type Preprocessing } from "../model
 export { summary, type ModelSummary, type SummaryRow } from "./summary";
 export { convLayers, filters, biases, type ConvLayerInfo, type FilterOptions } from "./filters";
 export { loadImage, imageToInput, preprocess, type LoadedImage, type ImageSource, type InputOptions } from "./images";
-export { featureMaps, featureMapsSync, type ImageLike } from "./featureMaps";
+export { featureMaps, featureMapsEngine, featureMapsSync, type FeatureMapsEngine, type ImageLike } from "./featureMaps";
 export { predict, imagenetLabel, type Prediction } from "./predict";

@@ -1,16 +1,6 @@
 // [H*W, C] activations as [C, H*W] channel planes, transposed on the native backend.
 import * as tf from "@tensorflow/tfjs-node";
-
-/** The part of tfjs-node's NodeJSKernelBackend used here (it runs any TF op by name). */
-interface NativeBackend {
-  binding: { TF_ATTR_TYPE: number; TF_ATTR_STRING: number; TF_FLOAT: number; TF_INT32: number };
-  executeSingleOutput(name: string, attrs: { name: string; type: number; value: string | number }[], inputs: tf.TensorInfo[]): tf.Tensor;
-}
-
-function nativeBackend(): NativeBackend | null {
-  const backend = tf.backend() as unknown as Partial<NativeBackend>;
-  return tf.getBackend() === "tensorflow" && typeof backend.executeSingleOutput === "function" && backend.binding ? (backend as NativeBackend) : null;
-}
+import { type NativeBackend, nativeBackend } from "./native-backend";
 
 /**
  * TF's eager Transpose (Eigen) spends about twice the CPU of the oneDNN reorder TF ships as

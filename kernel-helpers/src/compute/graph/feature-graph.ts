@@ -1,0 +1,167 @@
+// Feature maps from one TensorFlow graph per model, run in a TF session. Eager tfjs runs a conv,
+// its bias add and its activation as three ops over the whole activation each; TF's graph
+// optimiser fuses them into one and runs the transposes to channel planes beside the convolutions
+// (bench: 13 VGG16 layers in ~80 % of the eager time). Weights are graph inputs, fed on each run
+// with the layers' current tf.Variables: nothing is copied, and setWeights() is always seen.
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import * as tf from "@tensorflow/tfjs-node";
+import type { ChannelStack, LayerRef } from "../../types";
+import type { FeedInfo, NativeBackend } from "../native-backend";
+import { emitLayer } from "./layer-ops";
+import { GraphWriter, SERVING_TAG } from "./tf-protos";
+
+/** The graph outputs of one layer with 4-D output: [C, H*W] planes, min, max and (for unknown H, W) its shape. */
+interface LayerFetches {
+  planes: string;
+  min: string;
+  max: string;
+  shape: string | null;
+  height: number;
+  width: number;
+  channels: number;
+}
+
+interface Compiled {
+  writer: GraphWriter;
+  fetches: Map<number, LayerFetches>;
+  missing: Map<number, string>;
+  feeds: FeedInfo[];
+  reads: (() => tf.Tensor)[];
+}
+
+type Symbolic = tf.SymbolicTensor;
+
+function describe(layer: tf.layers.Layer, index: number): string {
+  return `layer ${index} "${layer.name}" (${layer.getClassName()})`;
+}
+
+/** Every layer of `model` the graph can run, in model.layers order (tfjs keeps it topological). */
+function translate(model: tf.LayersModel): Compiled {
+  const writer = new GraphWriter();
+  const fetches = new Map<number, LayerFetches>();
+  const missing = new Map<number, string>();
+  const feeds: FeedInfo[] = [{ name: "input:0" }];
+  const reads: (() => tf.Tensor)[] = [];
+  const nodeOf = new Map<number, string>(); // SymbolicTensor id → graph tensor
+  const whyNotOf = new Map<number, string>(); // SymbolicTensor id → why it is not in the graph
+  if (model.inputs.length !== 1) {
+    model.layers.forEach((_, index) => missing.set(index, `the model has ${model.inputs.length} inputs`));
+    return { writer, fetches, missing, feeds, reads };
+  }
+  nodeOf.set(model.inputs[0].id, writer.placeholder("input", model.inputs[0].shape));
+  const perm = writer.constInt32("planes_perm", [1, 0]);
+  const allAxes = writer.constInt32("all_axes", [0, 1, 2, 3]);
+  /** The fetches of a layer whose output is graph tensor `node`, if that output is 4-D. */
+  const addFetches = (index: number, prefix: string, node: string, output: Symbolic) => {
+    const [, height, width, channels] = output.shape;
+    if (output.shape.length !== 4 || channels === null) return;
+    const flat = writer.node(`${prefix}/hw_c`, "Reshape", [node, writer.constInt32(`${prefix}/hw_c_shape`, [-1, channels])], { T: { type: "float32" }, Tshape: { type: "int32" } });
+    const reduce = (op: string) => writer.node(`${prefix}/${op.toLowerCase()}`, op, [node, allAxes], { T: { type: "float32" }, Tidx: { type: "int32" }, keep_dims: { b: false } });
+    const known = height !== null && width !== null;
+    fetches.set(index, {
+      planes: `${writer.node(`${prefix}/planes`, "Transpose", [flat, perm], { T: { type: "float32" }, Tperm: { type: "int32" } })}:0`,
+      min: `${reduce("Min")}:0`,
+      max: `${reduce("Max")}:0`,
+      shape: known ? null : `${writer.node(`${prefix}/shape`, "Shape", [node], { T: { type: "float32" }, out_type: { type: "int32" } })}:0`,
+      height: height ?? 0,
+      width: width ?? 0,
+      channels,
+    });
+  };
+  model.layers.forEach((layer, index) => {
+    const output = layer.output as Symbolic | Symbolic[];
+    const prefix = `l${index}`;
+    const fail = (why: string) => {
+      missing.set(index, why);
+      if (!Array.isArray(output)) whyNotOf.set(output.id, why);
+    };
+    if (layer.getClassName() === "InputLayer" && !Array.isArray(output)) {
+      const input = nodeOf.get(output.id);
+      return input === undefined ? fail(`${describe(layer, index)} is not the model's input`) : addFetches(index, prefix, input, output);
+    }
+    const inputs = layer.inboundNodes.length === 1 ? layer.inboundNodes[0].inputTensors : null;
+    if (Array.isArray(output) || !inputs || inputs.length !== 1) return fail(`${describe(layer, index)} is used more than once or has several inputs or outputs`);
+    const from = nodeOf.get(inputs[0].id);
+    if (from === undefined) return fail(whyNotOf.get(inputs[0].id) ?? `${describe(layer, index)} does not follow the model's input`);
+    const emitted = emitLayer(writer, layer, prefix, from);
+    if ("unsupported" in emitted) return fail(`${describe(layer, index)}: ${emitted.unsupported}`);
+    nodeOf.set(output.id, emitted.output);
+    for (const feed of emitted.feeds) {
+      feeds.push({ name: `${feed.node}:0` });
+      reads.push(feed.read);
+    }
+    addFetches(index, prefix, emitted.output, output);
+  });
+  return { writer, fetches, missing, feeds, reads };
+}
+
+/** TF failed to run the graph itself (not an input or model problem): callers fall back to the LayersModel. */
+export class GraphRunError extends Error {}
+
+// A session holds only the graph (no weights); it is closed when its model is garbage-collected.
+const sessions = new FinalizationRegistry<{ backend: NativeBackend; id: number }>(({ backend, id }) => backend.deleteSavedModel(id));
+
+export class FeatureGraph {
+  private constructor(
+    private readonly backend: NativeBackend,
+    private readonly session: number | null,
+    private readonly compiled: Compiled,
+  ) {}
+
+  /** The graph of every layer of `model` it can run, loaded into a TF session (none if no layer can be). */
+  static compile(model: tf.LayersModel, backend: NativeBackend): FeatureGraph {
+    const compiled = translate(model);
+    let session: number | null = null;
+    if (compiled.fetches.size > 0) {
+      const dir = mkdtempSync(join(tmpdir(), "convlens-graph-"));
+      try {
+        writeFileSync(join(dir, "saved_model.pb"), compiled.writer.savedModel());
+        session = backend.loadSavedModelMetaGraph(dir, SERVING_TAG);
+      } finally {
+        rmSync(dir, { recursive: true, force: true }); // the session keeps the graph it read
+      }
+      sessions.register(model, { backend, id: session });
+    }
+    return new FeatureGraph(backend, session, compiled);
+  }
+
+  /** Why layer `index`'s feature maps cannot come from this graph; undefined when they can. */
+  whyNot(index: number): string | undefined {
+    if (this.compiled.fetches.has(index)) return undefined;
+    return this.compiled.missing.get(index) ?? `layer ${index} has no feature maps [batch, height, width, channels]`;
+  }
+
+  /** One session run for `refs` (distinct, all covered: check whyNot first) on a [1, H, W, C] input. */
+  run(input: tf.Tensor4D, refs: LayerRef[]): ChannelStack[] {
+    if (this.session === null) throw new Error("convlens: this model has no feature-map graph");
+    const layers = refs.map((ref) => {
+      const fetch = this.compiled.fetches.get(ref.index);
+      if (!fetch) throw new Error(`convlens: ${this.whyNot(ref.index)}`);
+      return fetch;
+    });
+    const names = layers.flatMap((f) => [f.planes, f.min, f.max, ...(f.shape ? [f.shape] : [])]);
+    const weights = this.compiled.reads.map((read) => read());
+    let outputs: tf.Tensor[];
+    try {
+      outputs = this.backend.runSavedModel(this.session, [input, ...weights], this.compiled.feeds, names);
+    } catch (error) {
+      throw new GraphRunError((error as Error).message);
+    }
+    try {
+      let next = 0;
+      const take = () => outputs[next++].dataSync();
+      return layers.map((fetch, i) => {
+        // dataSync hands back a fresh Float32Array copied out of the tensor: ours to keep
+        const data = take() as Float32Array;
+        const min = take()[0];
+        const max = take()[0];
+        const [height, width] = fetch.shape ? Array.from(take()).slice(1, 3) : [fetch.height, fetch.width];
+        return { layer: refs[i], height, width, channels: fetch.channels, data, min, max };
+      });
+    } finally {
+      tf.dispose(outputs);
+    }
+  }
+}

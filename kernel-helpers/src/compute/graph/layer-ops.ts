@@ -1,0 +1,105 @@
+// Keras layers as TensorFlow graph nodes: the layer kinds a conv stack's feature maps pass through,
+// each emitted as the same TF ops tfjs-node runs for it eagerly (so both give the same numbers).
+import type * as tf from "@tensorflow/tfjs-node";
+import type { GraphWriter } from "./tf-protos";
+
+/** A graph input fed on every run with a weight's current value, so setWeights/loadWeights are seen. */
+export interface WeightFeed {
+  node: string;
+  read: () => tf.Tensor;
+}
+
+export type Emitted = { output: string; feeds: WeightFeed[] } | { unsupported: string };
+
+/** Keras activation names → the TF op tfjs-node runs for them (null: none). */
+const ACTIVATION_OPS: Record<string, string | null> = { linear: null, relu: "Relu", relu6: "Relu6", sigmoid: "Sigmoid", tanh: "Tanh", elu: "Elu" };
+
+const PADDING: Record<string, string> = { same: "SAME", valid: "VALID" };
+
+type Config = Record<string, unknown>;
+
+/** What tfjs-layers keeps in a layer and Keras 2-D layers carry: pairs given as a number or a list. */
+function pair(value: unknown): [number, number] | null {
+  const list = typeof value === "number" ? [value, value] : value;
+  return Array.isArray(list) && list.length === 2 && list.every((v) => Number.isInteger(v) && v > 0) ? [list[0], list[1]] : null;
+}
+
+/** LayerVariable.read() gives the weight's current tf.Variable without copying it. */
+interface LayerVariableLike {
+  read(): tf.Tensor;
+  shape: number[];
+}
+
+function activation(writer: GraphWriter, name: string, input: string, kind: unknown): string | { unsupported: string } {
+  const op = typeof kind === "string" ? ACTIVATION_OPS[kind] : undefined;
+  if (op === undefined) return { unsupported: `activation ${JSON.stringify(kind)}` };
+  return op === null ? input : writer.node(name, op, [input], { T: { type: "float32" } });
+}
+
+function conv2d(writer: GraphWriter, layer: tf.layers.Layer, prefix: string, input: string): Emitted {
+  const config = layer.getConfig() as Config;
+  const strides = pair(config.strides);
+  const dilations = pair(config.dilationRate ?? 1);
+  const padding = PADDING[String(config.padding)];
+  if (!strides || !dilations || !padding) return { unsupported: `strides ${JSON.stringify(config.strides)}, dilation ${JSON.stringify(config.dilationRate)}, padding ${JSON.stringify(config.padding)}` };
+  if (config.dataFormat !== "channelsLast") return { unsupported: `data format ${JSON.stringify(config.dataFormat)}` };
+  const { kernel, bias } = layer as unknown as { kernel?: LayerVariableLike; bias?: LayerVariableLike | null };
+  if (!kernel || kernel.shape.length !== 4) return { unsupported: "no 4-D kernel" };
+  const feeds: WeightFeed[] = [];
+  const weight = (name: string, variable: LayerVariableLike): string => {
+    feeds.push({ node: writer.placeholder(`${prefix}/${name}`, variable.shape), read: () => variable.read() });
+    return `${prefix}/${name}`;
+  };
+  let out = writer.node(`${prefix}/conv`, "Conv2D", [input, weight("kernel", kernel)], {
+    T: { type: "float32" },
+    strides: { ints: [1, ...strides, 1] },
+    dilations: { ints: [1, ...dilations, 1] },
+    padding: { s: padding },
+    data_format: { s: "NHWC" },
+  });
+  if (config.useBias && bias) out = writer.node(`${prefix}/bias_add`, "BiasAdd", [out, weight("bias", bias)], { T: { type: "float32" }, data_format: { s: "NHWC" } });
+  const activated = activation(writer, `${prefix}/activation`, out, config.activation);
+  return typeof activated === "string" ? { output: activated, feeds } : activated;
+}
+
+function pool(writer: GraphWriter, layer: tf.layers.Layer, prefix: string, input: string, op: "MaxPool" | "AvgPool"): Emitted {
+  const config = layer.getConfig() as Config;
+  const size = pair(config.poolSize);
+  const strides = pair(config.strides ?? config.poolSize);
+  const padding = PADDING[String(config.padding)];
+  if (!size || !strides || !padding) return { unsupported: `pool size ${JSON.stringify(config.poolSize)}, strides ${JSON.stringify(config.strides)}, padding ${JSON.stringify(config.padding)}` };
+  if (config.dataFormat !== "channelsLast") return { unsupported: `data format ${JSON.stringify(config.dataFormat)}` };
+  const output = writer.node(`${prefix}/pool`, op, [input], {
+    T: { type: "float32" },
+    ksize: { ints: [1, ...size, 1] },
+    strides: { ints: [1, ...strides, 1] },
+    padding: { s: padding },
+    data_format: { s: "NHWC" },
+  });
+  return { output, feeds: [] };
+}
+
+/** The nodes of one layer applied to graph tensor `input`; `prefix` names them (unique per layer). */
+export function emitLayer(writer: GraphWriter, layer: tf.layers.Layer, prefix: string, input: string): Emitted {
+  const kind = layer.getClassName();
+  const config = layer.getConfig() as Config;
+  switch (kind) {
+    case "Conv2D":
+      return conv2d(writer, layer, prefix, input);
+    case "MaxPooling2D":
+      return pool(writer, layer, prefix, input, "MaxPool");
+    case "AveragePooling2D":
+      return pool(writer, layer, prefix, input, "AvgPool");
+    case "Activation": {
+      const out = activation(writer, `${prefix}/activation`, input, config.activation);
+      return typeof out === "string" ? { output: out, feeds: [] } : out;
+    }
+    case "ReLU":
+      return config.maxValue == null ? { output: writer.node(`${prefix}/activation`, "Relu", [input], { T: { type: "float32" } }), feeds: [] } : { unsupported: "a maxValue" };
+    case "Dropout":
+    case "SpatialDropout2D":
+      return { output: input, feeds: [] }; // inference: identity
+    default:
+      return { unsupported: "no graph translation for this layer type" };
+  }
+}

@@ -1,0 +1,60 @@
+// Feature maps through the LayersModel itself (tfjs, op by op): featureMaps' path for layers its
+// TensorFlow graph cannot run, and on backends other than tfjs-node.
+import * as tf from "@tensorflow/tfjs-node";
+import type { ChannelStack, LayerRef } from "../types";
+import { channelPlanes } from "./planes";
+
+// One derived multi-output model per (model, layer set); it shares the model's weights.
+const derived = new WeakMap<tf.LayersModel, Map<string, tf.LayersModel>>();
+
+function outputsModel(model: tf.LayersModel, refs: LayerRef[]): tf.LayersModel {
+  const key = refs.map((r) => r.index).join(",");
+  let perModel = derived.get(model);
+  if (!perModel) derived.set(model, (perModel = new Map()));
+  let sub = perModel.get(key);
+  if (!sub) {
+    const outputs = refs.map((r) => model.layers[r.index].output as tf.SymbolicTensor);
+    sub = tf.model({ inputs: model.inputs, outputs, name: `${model.name}_maps_${key.replace(/,/g, "_")}` });
+    perModel.set(key, sub);
+  }
+  return sub;
+}
+
+/**
+ * Turns [1, H, W, C] activations into channel planes: each transposed on the native backend as a
+ * 2-D [H*W, C] → [C, H*W] (cheaper than the 3-D [H, W, C] → [C, H, W]), and every min/max in one
+ * small tensor, so the host reads one buffer per layer plus one.
+ */
+function toChannelStacks(refs: LayerRef[], activations: tf.Tensor[]): ChannelStack[] {
+  const shapes = activations.map((a) => a.shape as [number, number, number, number]);
+  // tidy returns tensors only: handing it a large typed array makes it walk every element
+  const ranges = tf.tidy(() => tf.stack(activations.flatMap((a) => [a.min(), a.max()])));
+  const planes: tf.Tensor[] = [];
+  try {
+    const bounds = ranges.dataSync();
+    return refs.map((ref, i) => {
+      const [, height, width, channels] = shapes[i];
+      const plane = tf.tidy(() => channelPlanes(activations[i].reshape([height * width, channels]) as tf.Tensor2D));
+      planes.push(plane);
+      // dataSync hands back a fresh Float32Array copied out of the tensor: ours to keep, no second copy
+      const data = plane.dataSync() as Float32Array;
+      plane.dispose();
+      return { layer: ref, height, width, channels, data, min: bounds[2 * i], max: bounds[2 * i + 1] };
+    });
+  } finally {
+    ranges.dispose();
+    tf.dispose(planes);
+  }
+}
+
+/** One forward pass of a multi-output model for distinct `refs`; no tensor outlives it. */
+export function layersModelMaps(model: tf.LayersModel, input: tf.Tensor4D, refs: LayerRef[]): ChannelStack[] {
+  let outputs: tf.Tensor[] = [];
+  try {
+    const result = outputsModel(model, refs).predict(input);
+    outputs = Array.isArray(result) ? result : [result];
+    return toChannelStacks(refs, outputs);
+  } finally {
+    tf.dispose(outputs);
+  }
+}

@@ -1,0 +1,167 @@
+// featureMaps' TensorFlow graph (compute/graph/): every layer kind it translates gives the
+// LayersModel's numbers, anything else falls back to the LayersModel and says why, weights set
+// after the first call are used, and neither path leaks a tensor.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs-node";
+import * as convlens from "../../kernel-helpers/src/index";
+import type { ChannelStack } from "../../kernel-helpers/src/types";
+
+interface Expected {
+  planes: Float32Array;
+  height: number;
+  width: number;
+}
+
+/** What the LayersModel itself gives for `indices`, as [C, H*W] planes. */
+function eagerPlanes(model: tf.LayersModel, input: tf.Tensor, indices: number[]): Expected[] {
+  return tf.tidy(() => {
+    const sub = tf.model({ inputs: model.inputs, outputs: indices.map((i) => model.layers[i].output as tf.SymbolicTensor) });
+    const out = sub.predict(input);
+    return (Array.isArray(out) ? out : [out]).map((t) => {
+      const [, height, width, channels] = t.shape as number[];
+      return { planes: t.reshape([height * width, channels]).transpose().dataSync() as Float32Array, height, width };
+    });
+  });
+}
+
+// Both paths run the same TF ops, but a fused conv may round differently in the last bit.
+function assertSameMaps(got: ChannelStack[], expected: Expected[], label: string): void {
+  got.forEach((maps, i) => {
+    const { planes, height, width } = expected[i];
+    const name = `${label}: ${maps.layer.name}`;
+    assert.deepEqual([maps.height, maps.width, maps.data.length], [height, width, planes.length], `${name} shape`);
+    let scale = 0;
+    let worst = 0;
+    for (let k = 0; k < planes.length; k++) {
+      scale = Math.max(scale, Math.abs(planes[k]));
+      worst = Math.max(worst, Math.abs(maps.data[k] - planes[k]));
+    }
+    const tolerance = 1e-6 * Math.max(scale, 1);
+    assert.ok(worst <= tolerance, `${name} differs by ${worst} (scale ${scale})`);
+    assert.ok(Math.abs(maps.min - Math.min(...planes)) <= tolerance, `${name} min ${maps.min}`);
+    assert.ok(Math.abs(maps.max - Math.max(...planes)) <= tolerance, `${name} max ${maps.max}`);
+  });
+}
+
+/** One model with every layer kind the graph translates, in the configurations that change its ops. */
+function everyKind(inputShape: (number | null)[]): tf.LayersModel {
+  let seed = 1;
+  const init = () => tf.initializers.glorotUniform({ seed: seed++ });
+  const input = tf.input({ shape: inputShape });
+  const conv = (args: Omit<Parameters<typeof tf.layers.conv2d>[0], "kernelSize"> & { kernelSize?: number | number[] }) =>
+    tf.layers.conv2d({ kernelSize: 3, padding: "same", kernelInitializer: init(), biasInitializer: tf.initializers.randomNormal({ seed: seed++ }), ...args });
+  let x = conv({ name: "relu_same", filters: 5, activation: "relu" }).apply(input) as tf.SymbolicTensor;
+  x = conv({ name: "valid_stride2_linear", filters: 6, padding: "valid", strides: 2 }).apply(x) as tf.SymbolicTensor;
+  x = conv({ name: "no_bias_tanh", filters: 4, useBias: false, activation: "tanh" }).apply(x) as tf.SymbolicTensor;
+  x = conv({ name: "dilated_sigmoid", filters: 4, dilationRate: 2, activation: "sigmoid", kernelSize: [3, 2] }).apply(x) as tf.SymbolicTensor;
+  x = conv({ name: "relu6", filters: 4, activation: "relu6" }).apply(x) as tf.SymbolicTensor;
+  x = conv({ name: "elu", filters: 4, activation: "elu" }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.maxPooling2d({ name: "max_same", poolSize: 3, strides: 2, padding: "same" }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.averagePooling2d({ name: "avg_same", poolSize: 2, strides: 1, padding: "same" }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.dropout({ name: "dropout", rate: 0.5 }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.activation({ name: "activation_tanh", activation: "tanh" }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.reLU({ name: "relu_layer" }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.averagePooling2d({ name: "avg_valid", poolSize: 2, padding: "valid" }).apply(x) as tf.SymbolicTensor;
+  return tf.model({ inputs: input, outputs: x, name: "every_kind" });
+}
+
+test("every layer kind the graph translates gives the LayersModel's feature maps", async () => {
+  const model = everyKind([23, 19, 3]);
+  const input = tf.randomNormal([1, 23, 19, 3], 0, 1, "float32", 5);
+  const all = model.layers.map((_, i) => i).slice(1);
+  assert.deepEqual(convlens.featureMapsEngine(model, all), { engine: "graph" });
+  assertSameMaps(await convlens.featureMaps(model, input, all), eagerPlanes(model, input, all), "every kind");
+  // the input layer itself, and a layer asked for twice (each gets its own planes)
+  const twice = await convlens.featureMaps(model, input, [0, 2, 2]);
+  const [inputMaps, second] = eagerPlanes(model, input, [0, 2]);
+  assertSameMaps(twice, [inputMaps, second, second], "input and repeats");
+  assert.notEqual(twice[1].data, twice[2].data);
+  input.dispose();
+  model.dispose();
+});
+
+test("a model without a fixed input size: the graph reads each layer's height and width", async () => {
+  const model = everyKind([null, null, 3]);
+  const all = model.layers.map((_, i) => i).slice(1);
+  assert.deepEqual(convlens.featureMapsEngine(model, all), { engine: "graph" });
+  for (const [h, w] of [[20, 17], [31, 12]]) {
+    const input = tf.randomNormal([1, h, w, 3], 0, 1, "float32", h);
+    assertSameMaps(await convlens.featureMaps(model, input, all), eagerPlanes(model, input, all), `${h}×${w}`);
+    input.dispose();
+  }
+  model.dispose();
+});
+
+test("weights set after the first call are the ones used", async () => {
+  const model = everyKind([16, 16, 3]);
+  const input = tf.randomNormal([1, 16, 16, 3], 0, 1, "float32", 6);
+  const before = await convlens.featureMaps(model, input, [1, 2]);
+  const conv = model.getLayer("valid_stride2_linear");
+  const [kernel, bias] = conv.getWeights();
+  conv.setWeights([tf.neg(kernel), tf.onesLike(bias)]);
+  const after = await convlens.featureMaps(model, input, [1, 2]);
+  assert.deepEqual(after[0].data, before[0].data, "an unchanged layer stays the same");
+  assert.notDeepEqual(after[1].data, before[1].data, "the changed layer changes");
+  assertSameMaps(after, eagerPlanes(model, input, [1, 2]), "after setWeights");
+  input.dispose();
+  model.dispose();
+});
+
+test("a layer the graph cannot run: featureMaps falls back to the LayersModel, says why, and leaks nothing", async () => {
+  const input = tf.input({ shape: [12, 12, 3] });
+  const padded = tf.layers.zeroPadding2d({ name: "pad", padding: 1 }).apply(input) as tf.SymbolicTensor;
+  const conv = tf.layers.conv2d({ name: "conv_after_pad", filters: 4, kernelSize: 3, activation: "relu", kernelInitializer: tf.initializers.glorotUniform({ seed: 9 }) }).apply(padded) as tf.SymbolicTensor;
+  const model = tf.model({ inputs: input, outputs: conv, name: "padded" });
+  const engine = convlens.featureMapsEngine(model, ["conv_after_pad"]);
+  assert.equal(engine.engine, "layers");
+  assert.match((engine as { reason: string }).reason, /layer 1 "pad" \(ZeroPadding2D\): no graph translation for this layer type/);
+  const x = tf.randomNormal([1, 12, 12, 3], 0, 1, "float32", 8);
+  const [pad, conv2] = eagerPlanes(model, x, [1, 2]);
+  const repeated = await convlens.featureMaps(model, x, [1, 2, 2]);
+  assertSameMaps(repeated, [pad, conv2, conv2], "fallback, a layer asked for twice");
+  assert.notEqual(repeated[1].data, repeated[2].data);
+  const tensors = tf.memory().numTensors;
+  for (let i = 0; i < 20; i++) await convlens.featureMaps(model, x, [1, 2]);
+  assert.equal(tf.memory().numTensors, tensors);
+  x.dispose();
+  model.dispose();
+});
+
+test("VGG16 and a Sequential model run all their conv layers in the graph", async () => {
+  const vgg = await convlens.vgg16({ weights: null });
+  const conv = convlens.convLayers(vgg).map((l) => l.index);
+  assert.equal(conv.length, 13);
+  assert.deepEqual(convlens.featureMapsEngine(vgg, conv), { engine: "graph" });
+  assert.deepEqual(convlens.featureMapsEngine(vgg, [2, 5, 9, 13, 17]), { engine: "graph" });
+  vgg.dispose();
+  const seq = tf.sequential({ name: "seq" });
+  seq.add(tf.layers.conv2d({ inputShape: [10, 10, 3], filters: 3, kernelSize: 3, activation: "relu", name: "c1" }));
+  seq.add(tf.layers.maxPooling2d({ poolSize: 2, name: "p1" }));
+  seq.add(tf.layers.flatten({ name: "flat" }));
+  seq.add(tf.layers.dense({ units: 2, name: "d" }));
+  assert.deepEqual(convlens.featureMapsEngine(seq, ["c1", "p1"]), { engine: "graph" });
+  const x = tf.randomNormal([1, 10, 10, 3], 0, 1, "float32", 2);
+  assertSameMaps(await convlens.featureMaps(seq, x, [0, 1]), eagerPlanes(seq, x, [0, 1]), "sequential");
+  x.dispose();
+  seq.dispose();
+});
+
+test("if TensorFlow fails to run the graph, featureMaps says so once and answers from the LayersModel", async (t) => {
+  const model = everyKind([12, 12, 3]);
+  const x = tf.randomNormal([1, 12, 12, 3], 0, 1, "float32", 3);
+  const backend = tf.backend() as unknown as { runSavedModel: (...args: unknown[]) => unknown };
+  // a failure TF could give (e.g. a kernel missing from a TF build); nothing in convlens is stubbed
+  t.mock.method(backend, "runSavedModel", () => {
+    throw new Error("No OpKernel was registered to support Op 'Conv2D'");
+  });
+  const warnings: string[] = [];
+  t.mock.method(console, "warn", (line: string) => warnings.push(line));
+  assertSameMaps(await convlens.featureMaps(model, x, [1, 3]), eagerPlanes(model, x, [1, 3]), "after the failure");
+  await convlens.featureMaps(model, x, [1]);
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0], /convlens: feature maps of model "every_kind" are computed layer by layer \(slower\): TensorFlow could not run its graph: No OpKernel/);
+  assert.match((convlens.featureMapsEngine(model, [1]) as { reason: string }).reason, /TensorFlow could not run its graph/);
+  x.dispose();
+  model.dispose();
+});
