@@ -1,6 +1,7 @@
 // Row 6, backends: the compute row's work (featureMaps, 13 VGG16 conv layers) on tfjs-node
 // (libtensorflow), tfjs-backend-wasm and the pure-JS cpu backend, each in its own process.
-// tfjs cpu is far too slow for 224 px, so all three also run at a small size.
+// tfjs cpu is far too slow for 224 px, so all three also run at a small size. On tfjs-node
+// featureMaps runs its TensorFlow graph; on wasm and cpu, the LayersModel: what a user gets on each.
 import { runNodeJson } from "./child";
 import { row, type Row } from "./report";
 

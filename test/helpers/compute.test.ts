@@ -105,6 +105,7 @@ test("no tensor survives 100 featureMaps calls (tensor, image and path inputs)",
     await convlens.featureMaps(model, i % 2 ? input : image, [1, 2, 3]);
   }
   assert.equal(tf.memory().numTensors, before);
+  assert.deepEqual(convlens.featureMapsEngine(model, [1, 2, 3]), { engine: "graph" }, "no run fell back");
   input.dispose();
   model.dispose();
 });

@@ -25,12 +25,14 @@ function eagerPlanes(model: tf.LayersModel, input: tf.Tensor, indices: number[])
   });
 }
 
-// Both paths run the same TF ops, but a fused conv may round differently in the last bit.
+// Both paths compute the same, but TF's fused kernels may round differently in the last bit.
 function assertSameMaps(got: ChannelStack[], expected: Expected[], label: string): void {
+  assert.equal(got.length, expected.length, `${label}: number of layers`);
   got.forEach((maps, i) => {
     const { planes, height, width } = expected[i];
     const name = `${label}: ${maps.layer.name}`;
-    assert.deepEqual([maps.height, maps.width, maps.data.length], [height, width, planes.length], `${name} shape`);
+    assert.deepEqual([maps.height, maps.width, maps.height * maps.width * maps.channels], [height, width, planes.length], `${name} shape`);
+    assert.equal(maps.data.length, planes.length, `${name} size`);
     let scale = 0;
     let worst = 0;
     for (let k = 0; k < planes.length; k++) {
@@ -42,6 +44,11 @@ function assertSameMaps(got: ChannelStack[], expected: Expected[], label: string
     assert.ok(Math.abs(maps.min - Math.min(...planes)) <= tolerance, `${name} min ${maps.min}`);
     assert.ok(Math.abs(maps.max - Math.max(...planes)) <= tolerance, `${name} max ${maps.max}`);
   });
+}
+
+/** Fails unless `model`'s graph answered every call so far (a failed run would fall back quietly). */
+function assertStillGraph(model: tf.LayersModel, layers: number[]): void {
+  assert.deepEqual(convlens.featureMapsEngine(model, layers), { engine: "graph" });
 }
 
 /** One model with every layer kind the graph translates, in the configurations that change its ops. */
@@ -77,6 +84,7 @@ test("every layer kind the graph translates gives the LayersModel's feature maps
   const [inputMaps, second] = eagerPlanes(model, input, [0, 2]);
   assertSameMaps(twice, [inputMaps, second, second], "input and repeats");
   assert.notEqual(twice[1].data, twice[2].data);
+  assertStillGraph(model, all);
   input.dispose();
   model.dispose();
 });
@@ -90,6 +98,11 @@ test("a model without a fixed input size: the graph reads each layer's height an
     assertSameMaps(await convlens.featureMaps(model, input, all), eagerPlanes(model, input, all), `${h}×${w}`);
     input.dispose();
   }
+  // an image too small for the model leaves layers of 0×0 pixels: an error naming the first
+  const tiny = tf.zeros([1, 2, 2, 3]);
+  await assert.rejects(convlens.featureMaps(model, tiny, all), /layer 2 "valid_stride2_linear" has no pixels left \(0×0\) for a 2×2 image: the image is too small for this model/);
+  tiny.dispose();
+  assertStillGraph(model, all);
   model.dispose();
 });
 
@@ -104,6 +117,7 @@ test("weights set after the first call are the ones used", async () => {
   assert.deepEqual(after[0].data, before[0].data, "an unchanged layer stays the same");
   assert.notDeepEqual(after[1].data, before[1].data, "the changed layer changes");
   assertSameMaps(after, eagerPlanes(model, input, [1, 2]), "after setWeights");
+  assertStillGraph(model, [1, 2]);
   input.dispose();
   model.dispose();
 });
@@ -143,22 +157,64 @@ test("VGG16 and a Sequential model run all their conv layers in the graph", asyn
   assert.deepEqual(convlens.featureMapsEngine(seq, ["c1", "p1"]), { engine: "graph" });
   const x = tf.randomNormal([1, 10, 10, 3], 0, 1, "float32", 2);
   assertSameMaps(await convlens.featureMaps(seq, x, [0, 1]), eagerPlanes(seq, x, [0, 1]), "sequential");
+  assertStillGraph(seq, [0, 1]);
   x.dispose();
   seq.dispose();
+});
+
+test("a Sequential changed by pop() and add() after a call gets its new layers' maps, on both paths", async () => {
+  for (const padFirst of [false, true]) {
+    const seq = tf.sequential({ name: padFirst ? "padded_seq" : "seq" });
+    if (padFirst) seq.add(tf.layers.zeroPadding2d({ inputShape: [9, 9, 3], padding: 1, name: "pad" }));
+    seq.add(tf.layers.conv2d({ ...(padFirst ? {} : { inputShape: [9, 9, 3] }), filters: 3, kernelSize: 3, name: "first", kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }));
+    seq.add(tf.layers.conv2d({ filters: 4, kernelSize: 3, name: "old", kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }));
+    const last = seq.layers.length - 1;
+    const x = tf.randomNormal([1, 9, 9, 3], 0, 1, "float32", 4);
+    await convlens.featureMaps(seq, x, [last]);
+    seq.pop();
+    seq.add(tf.layers.conv2d({ filters: 2, kernelSize: 1, name: "new", kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) }));
+    const [maps] = await convlens.featureMaps(seq, x, [last]);
+    assert.equal(maps.layer.name, "new");
+    assertSameMaps([maps], eagerPlanes(seq, x, [last]), padFirst ? "LayersModel path" : "graph path");
+    assert.equal(convlens.featureMapsEngine(seq, [last]).engine, padFirst ? "layers" : "graph");
+    x.dispose();
+    seq.dispose();
+  }
+});
+
+test("a conv with both strides and dilation above 1 is left to tfjs, which refuses it", () => {
+  const input = tf.input({ shape: [16, 16, 3] });
+  const conv = tf.layers.conv2d({ name: "strided_dilated", filters: 2, kernelSize: 3, strides: 2, dilationRate: 2 }).apply(input) as tf.SymbolicTensor;
+  const model = tf.model({ inputs: input, outputs: conv });
+  assert.deepEqual(convlens.featureMapsEngine(model, [1]), { engine: "layers", reason: 'layer 1 "strided_dilated" (Conv2D): strides and dilation both above 1' });
+  model.dispose();
 });
 
 test("if TensorFlow fails to run the graph, featureMaps says so once and answers from the LayersModel", async (t) => {
   const model = everyKind([12, 12, 3]);
   const x = tf.randomNormal([1, 12, 12, 3], 0, 1, "float32", 3);
-  const backend = tf.backend() as unknown as { runSavedModel: (...args: unknown[]) => unknown };
-  // a failure TF could give (e.g. a kernel missing from a TF build); nothing in convlens is stubbed
-  t.mock.method(backend, "runSavedModel", () => {
-    throw new Error("No OpKernel was registered to support Op 'Conv2D'");
-  });
+  const backend = tf.backend() as unknown as { runSavedModel: (...args: unknown[]) => unknown; getNumOfSavedModels(): number };
   const warnings: string[] = [];
   t.mock.method(console, "warn", (line: string) => warnings.push(line));
+  assertStillGraph(model, [1, 3]);
+  const sessions = backend.getNumOfSavedModels();
+  // failures TF and tfjs could give; nothing in convlens is stubbed
+  const graphFails = t.mock.method(backend, "runSavedModel", () => {
+    throw new Error("No OpKernel was registered to support Op 'Conv2D'");
+  });
+  // both paths failing is the input's (or the model's) fault: tfjs's error, and the graph is kept
+  const layersFail = t.mock.method(tf.LayersModel.prototype, "predict", () => {
+    throw new Error("tfjs: the LayersModel failed too");
+  });
+  await assert.rejects(convlens.featureMaps(model, x, [1, 3]), /the LayersModel failed too/);
+  assert.deepEqual(warnings, []);
+  assert.equal(backend.getNumOfSavedModels(), sessions);
+  layersFail.mock.restore();
+  // the graph alone failing is the graph's fault: said once, session closed, LayersModel from now on
   assertSameMaps(await convlens.featureMaps(model, x, [1, 3]), eagerPlanes(model, x, [1, 3]), "after the failure");
   await convlens.featureMaps(model, x, [1]);
+  assert.equal(graphFails.mock.callCount(), 2);
+  assert.equal(backend.getNumOfSavedModels(), sessions - 1, "the graph's session is closed");
   assert.equal(warnings.length, 1);
   assert.match(warnings[0], /convlens: feature maps of model "every_kind" are computed layer by layer \(slower\): TensorFlow could not run its graph: No OpKernel/);
   assert.match((convlens.featureMapsEngine(model, [1]) as { reason: string }).reason, /TensorFlow could not run its graph/);

@@ -16,7 +16,8 @@ export type FeatureMapsEngine = { engine: "graph" } | { engine: "layers"; reason
 
 /**
  * How featureMaps() computes `layers` of `model`: in one TensorFlow graph (conv, bias and
- * activation fused; the default for conv/pool stacks on tfjs-node), or through the LayersModel, and why.
+ * activation fused; the default for conv/pool stacks on tfjs-node), or through the LayersModel, and
+ * why. Like featureMaps' first call, it builds the model's graph if there is none yet.
  */
 export function featureMapsEngine(model: tf.LayersModel, layers: LayerSpec | LayerSpec[]): FeatureMapsEngine {
   checkModel(model, "featureMapsEngine");
@@ -60,11 +61,16 @@ export function featureMapsSync(model: tf.LayersModel, image: LoadedImage | tf.T
   // each layer is computed once; one asked for twice gets a copy of its planes
   const distinct = [...new Map(refs.map((ref) => [ref.index, ref])).values()];
   const input = imageToInput(model, image, options);
+  const [, inputHeight, inputWidth] = input.shape;
   let maps: ChannelStack[];
   try {
     maps = computeMaps(model, input, distinct);
   } finally {
     input.dispose();
+  }
+  const empty = maps.find((m) => m.height * m.width === 0);
+  if (empty) {
+    throw new ConvlensError(`layer ${empty.layer.index} "${empty.layer.name}" has no pixels left (${empty.height}×${empty.width}) for a ${inputHeight}×${inputWidth} image: the image is too small for this model; use a larger one`);
   }
   const handedOut = new Set<ChannelStack>();
   return refs.map((ref) => {
@@ -78,13 +84,14 @@ export function featureMapsSync(model: tf.LayersModel, image: LoadedImage | tf.T
 /** One forward pass for distinct `refs`: the model's TF graph when it covers them, else the LayersModel. */
 function computeMaps(model: tf.LayersModel, input: tf.Tensor4D, refs: LayerRef[]): ChannelStack[] {
   const graph = graphOf(model);
-  if (typeof graph !== "string" && refs.every((ref) => graph.whyNot(ref.index) === undefined)) {
-    try {
-      return graph.run(input, refs);
-    } catch (error) {
-      if (!(error instanceof GraphRunError)) throw error;
-      giveUpGraph(model, `TensorFlow could not run its graph: ${error.message}`);
-    }
+  if (typeof graph === "string" || refs.some((ref) => graph.whyNot(ref.index) !== undefined)) return layersModelMaps(model, input, refs);
+  try {
+    return graph.run(input, refs);
+  } catch (error) {
+    if (!(error instanceof GraphRunError)) throw error;
+    // the input's fault (e.g. an image too small for the model) fails here too, with tfjs's message
+    const maps = layersModelMaps(model, input, refs);
+    giveUpGraph(model, `TensorFlow could not run its graph: ${error.message}`);
+    return maps;
   }
-  return layersModelMaps(model, input, refs);
 }

@@ -11,9 +11,10 @@ function outputsModel(model: tf.LayersModel, refs: LayerRef[]): tf.LayersModel {
   const key = refs.map((r) => r.index).join(",");
   let perModel = derived.get(model);
   if (!perModel) derived.set(model, (perModel = new Map()));
+  const outputs = refs.map((r) => model.layers[r.index].output as tf.SymbolicTensor);
   let sub = perModel.get(key);
-  if (!sub) {
-    const outputs = refs.map((r) => model.layers[r.index].output as tf.SymbolicTensor);
+  // a Sequential's add() / pop() can put another layer at an index
+  if (!sub || sub.outputs.some((output, i) => output !== outputs[i])) {
     sub = tf.model({ inputs: model.inputs, outputs, name: `${model.name}_maps_${key.replace(/,/g, "_")}` });
     perModel.set(key, sub);
   }

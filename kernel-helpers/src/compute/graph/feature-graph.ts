@@ -24,7 +24,8 @@ interface LayerFetches {
 }
 
 interface Compiled {
-  writer: GraphWriter;
+  /** model.layers when translated: a Sequential's add() / pop() makes the graph stale */
+  layers: tf.layers.Layer[];
   fetches: Map<number, LayerFetches>;
   missing: Map<number, string>;
   feeds: FeedInfo[];
@@ -38,8 +39,8 @@ function describe(layer: tf.layers.Layer, index: number): string {
 }
 
 /** Every layer of `model` the graph can run, in model.layers order (tfjs keeps it topological). */
-function translate(model: tf.LayersModel): Compiled {
-  const writer = new GraphWriter();
+function translate(model: tf.LayersModel, writer: GraphWriter): Compiled {
+  const layers = [...model.layers];
   const fetches = new Map<number, LayerFetches>();
   const missing = new Map<number, string>();
   const feeds: FeedInfo[] = [{ name: "input:0" }];
@@ -47,10 +48,11 @@ function translate(model: tf.LayersModel): Compiled {
   const nodeOf = new Map<number, string>(); // SymbolicTensor id → graph tensor
   const whyNotOf = new Map<number, string>(); // SymbolicTensor id → why it is not in the graph
   if (model.inputs.length !== 1) {
-    model.layers.forEach((_, index) => missing.set(index, `the model has ${model.inputs.length} inputs`));
-    return { writer, fetches, missing, feeds, reads };
+    layers.forEach((_, index) => missing.set(index, `the model has ${model.inputs.length} inputs`));
+    return { layers, fetches, missing, feeds, reads };
   }
-  nodeOf.set(model.inputs[0].id, writer.placeholder("input", model.inputs[0].shape));
+  // batch left open: imageToInput feeds one image whatever batch size the model was built with
+  nodeOf.set(model.inputs[0].id, writer.placeholder("input", [null, ...model.inputs[0].shape.slice(1)]));
   const perm = writer.constInt32("planes_perm", [1, 0]);
   const allAxes = writer.constInt32("all_axes", [0, 1, 2, 3]);
   /** The fetches of a layer whose output is graph tensor `node`, if that output is 4-D. */
@@ -70,12 +72,12 @@ function translate(model: tf.LayersModel): Compiled {
       channels,
     });
   };
-  model.layers.forEach((layer, index) => {
+  layers.forEach((layer, index) => {
     const output = layer.output as Symbolic | Symbolic[];
     const prefix = `l${index}`;
     const fail = (why: string) => {
       missing.set(index, why);
-      if (!Array.isArray(output)) whyNotOf.set(output.id, why);
+      for (const tensor of Array.isArray(output) ? output : [output]) whyNotOf.set(tensor.id, why);
     };
     if (layer.getClassName() === "InputLayer" && !Array.isArray(output)) {
       const input = nodeOf.get(output.id);
@@ -94,41 +96,76 @@ function translate(model: tf.LayersModel): Compiled {
     }
     addFetches(index, prefix, emitted.output, output);
   });
-  return { writer, fetches, missing, feeds, reads };
+  return { layers, fetches, missing, feeds, reads };
 }
 
-/** TF failed to run the graph itself (not an input or model problem): callers fall back to the LayersModel. */
+/** TF's session run failed: the graph's fault or the input's (callers find out by trying the LayersModel). */
 export class GraphRunError extends Error {}
 
-// A session holds only the graph (no weights); it is closed when its model is garbage-collected.
-const sessions = new FinalizationRegistry<{ backend: NativeBackend; id: number }>(({ backend, id }) => backend.deleteSavedModel(id));
+function removeFolder(dir: string): void {
+  try {
+    rmSync(dir, { recursive: true, force: true });
+  } catch {
+    // a folder left in the temp dir is harmless; a session lost with it would not be
+  }
+}
+
+function closeSession(backend: NativeBackend, id: number): void {
+  try {
+    backend.deleteSavedModel(id);
+  } catch {
+    // already closed: nothing to free
+  }
+}
+
+// A session holds only the graph (no weights); it is closed with dispose() or when its model is garbage-collected.
+const sessions = new FinalizationRegistry<{ backend: NativeBackend; id: number }>(({ backend, id }) => closeSession(backend, id));
 
 export class FeatureGraph {
   private constructor(
-    private readonly backend: NativeBackend,
-    private readonly session: number | null,
+    readonly backend: NativeBackend,
+    private session: number | null,
     private readonly compiled: Compiled,
   ) {}
 
+  private closed = false;
+
   /** The graph of every layer of `model` it can run, loaded into a TF session (none if no layer can be). */
   static compile(model: tf.LayersModel, backend: NativeBackend): FeatureGraph {
-    const compiled = translate(model);
+    const writer = new GraphWriter();
+    const compiled = translate(model, writer);
     let session: number | null = null;
     if (compiled.fetches.size > 0) {
       const dir = mkdtempSync(join(tmpdir(), "convlens-graph-"));
       try {
-        writeFileSync(join(dir, "saved_model.pb"), compiled.writer.savedModel());
+        writeFileSync(join(dir, "saved_model.pb"), writer.savedModel());
         session = backend.loadSavedModelMetaGraph(dir, SERVING_TAG);
+        sessions.register(model, { backend, id: session }, compiled);
       } finally {
-        rmSync(dir, { recursive: true, force: true }); // the session keeps the graph it read
+        removeFolder(dir); // the session keeps the graph it read
       }
-      sessions.register(model, { backend, id: session });
     }
     return new FeatureGraph(backend, session, compiled);
   }
 
+  /** Whether `model.layers` is still what this graph was built from. */
+  matches(model: tf.LayersModel): boolean {
+    const { layers } = this.compiled;
+    return model.layers.length === layers.length && model.layers.every((layer, i) => layer === layers[i]);
+  }
+
+  /** Closes the TF session now (instead of when the model is garbage-collected). */
+  dispose(): void {
+    this.closed = true;
+    if (this.session === null) return;
+    sessions.unregister(this.compiled);
+    closeSession(this.backend, this.session);
+    this.session = null;
+  }
+
   /** Why layer `index`'s feature maps cannot come from this graph; undefined when they can. */
   whyNot(index: number): string | undefined {
+    if (this.closed) return "its graph is closed";
     if (this.compiled.fetches.has(index)) return undefined;
     return this.compiled.missing.get(index) ?? `layer ${index} has no feature maps [batch, height, width, channels]`;
   }

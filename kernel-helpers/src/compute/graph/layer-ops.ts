@@ -1,5 +1,6 @@
 // Keras layers as TensorFlow graph nodes: the layer kinds a conv stack's feature maps pass through,
-// each emitted as the same TF ops tfjs-node runs for it eagerly (so both give the same numbers).
+// each as the TF op that computes what tfjs-layers computes for it (BiasAdd where tfjs adds the
+// bias, Relu6 for its relu-then-minimum): equal up to the rounding of TF's fused kernels.
 import type * as tf from "@tensorflow/tfjs-node";
 import type { GraphWriter } from "./tf-protos";
 
@@ -12,9 +13,9 @@ export interface WeightFeed {
 export type Emitted = { output: string; feeds: WeightFeed[] } | { unsupported: string };
 
 /** Keras activation names → the TF op tfjs-node runs for them (null: none). */
-const ACTIVATION_OPS: Record<string, string | null> = { linear: null, relu: "Relu", relu6: "Relu6", sigmoid: "Sigmoid", tanh: "Tanh", elu: "Elu" };
+const ACTIVATION_OPS = new Map<string, string | null>(Object.entries({ linear: null, relu: "Relu", relu6: "Relu6", sigmoid: "Sigmoid", tanh: "Tanh", elu: "Elu" }));
 
-const PADDING: Record<string, string> = { same: "SAME", valid: "VALID" };
+const PADDING = new Map([["same", "SAME"], ["valid", "VALID"]]);
 
 type Config = Record<string, unknown>;
 
@@ -31,7 +32,7 @@ interface LayerVariableLike {
 }
 
 function activation(writer: GraphWriter, name: string, input: string, kind: unknown): string | { unsupported: string } {
-  const op = typeof kind === "string" ? ACTIVATION_OPS[kind] : undefined;
+  const op = typeof kind === "string" ? ACTIVATION_OPS.get(kind) : undefined;
   if (op === undefined) return { unsupported: `activation ${JSON.stringify(kind)}` };
   return op === null ? input : writer.node(name, op, [input], { T: { type: "float32" } });
 }
@@ -40,8 +41,10 @@ function conv2d(writer: GraphWriter, layer: tf.layers.Layer, prefix: string, inp
   const config = layer.getConfig() as Config;
   const strides = pair(config.strides);
   const dilations = pair(config.dilationRate ?? 1);
-  const padding = PADDING[String(config.padding)];
+  const padding = PADDING.get(String(config.padding));
   if (!strides || !dilations || !padding) return { unsupported: `strides ${JSON.stringify(config.strides)}, dilation ${JSON.stringify(config.dilationRate)}, padding ${JSON.stringify(config.padding)}` };
+  // tfjs refuses this pair when it runs the layer; the graph must not answer what the model cannot
+  if (strides.some((n) => n > 1) && dilations.some((n) => n > 1)) return { unsupported: "strides and dilation both above 1" };
   if (config.dataFormat !== "channelsLast") return { unsupported: `data format ${JSON.stringify(config.dataFormat)}` };
   const { kernel, bias } = layer as unknown as { kernel?: LayerVariableLike; bias?: LayerVariableLike | null };
   if (!kernel || kernel.shape.length !== 4) return { unsupported: "no 4-D kernel" };
@@ -66,7 +69,7 @@ function pool(writer: GraphWriter, layer: tf.layers.Layer, prefix: string, input
   const config = layer.getConfig() as Config;
   const size = pair(config.poolSize);
   const strides = pair(config.strides ?? config.poolSize);
-  const padding = PADDING[String(config.padding)];
+  const padding = PADDING.get(String(config.padding));
   if (!size || !strides || !padding) return { unsupported: `pool size ${JSON.stringify(config.poolSize)}, strides ${JSON.stringify(config.strides)}, padding ${JSON.stringify(config.padding)}` };
   if (config.dataFormat !== "channelsLast") return { unsupported: `data format ${JSON.stringify(config.dataFormat)}` };
   const output = writer.node(`${prefix}/pool`, op, [input], {
@@ -97,7 +100,6 @@ export function emitLayer(writer: GraphWriter, layer: tf.layers.Layer, prefix: s
     case "ReLU":
       return config.maxValue == null ? { output: writer.node(`${prefix}/activation`, "Relu", [input], { T: { type: "float32" } }), feeds: [] } : { unsupported: "a maxValue" };
     case "Dropout":
-    case "SpatialDropout2D":
       return { output: input, feeds: [] }; // inference: identity
     default:
       return { unsupported: "no graph translation for this layer type" };

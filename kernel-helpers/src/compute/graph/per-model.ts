@@ -5,23 +5,34 @@ import { FeatureGraph } from "./feature-graph";
 
 const graphs = new WeakMap<tf.LayersModel, FeatureGraph | string>();
 
+/**
+ * `model`'s graph, built (and its TF session opened) the first time it is asked for, and again if
+ * a Sequential's layers have changed since; or why featureMaps must use the LayersModel instead.
+ */
 export function graphOf(model: tf.LayersModel): FeatureGraph | string {
+  const backend = nativeBackend();
+  // checked on every call, the cached graph kept: tf.setBackend() can switch back and forth
+  if (!backend) return `the ${tf.getBackend()} backend runs no TensorFlow graphs`;
   let graph = graphs.get(model);
+  if (typeof graph === "object" && (graph.backend !== backend || !graph.matches(model))) {
+    graph.dispose();
+    graph = undefined;
+  }
   if (graph === undefined) {
-    const backend = nativeBackend();
-    if (!backend) return `the ${tf.getBackend()} backend runs no TensorFlow graphs`; // not kept: the backend can change
     try {
       graph = FeatureGraph.compile(model, backend);
+      graphs.set(model, graph);
     } catch (error) {
       graph = giveUpGraph(model, `its graph could not be built: ${(error as Error).message}`);
     }
-    graphs.set(model, graph);
   }
   return graph;
 }
 
-/** Remembers why `model` has no graph and says so once: it still works, only slower. */
+/** Closes `model`'s graph, remembers why and says so once: featureMaps still works, only slower. */
 export function giveUpGraph(model: tf.LayersModel, why: string): string {
+  const graph = graphs.get(model);
+  if (typeof graph === "object") graph.dispose();
   console.warn(`convlens: feature maps of model "${model.name}" are computed layer by layer (slower): ${why}`);
   graphs.set(model, why);
   return why;
