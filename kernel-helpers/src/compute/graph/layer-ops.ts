@@ -12,7 +12,7 @@ export interface WeightFeed {
 
 export type Emitted = { output: string; feeds: WeightFeed[] } | { unsupported: string };
 
-/** Keras activation names → the TF op tfjs-node runs for them (null: none). */
+/** Keras activation names → the TF op computing them (null: none). */
 const ACTIVATION_OPS = new Map<string, string | null>(Object.entries({ linear: null, relu: "Relu", relu6: "Relu6", sigmoid: "Sigmoid", tanh: "Tanh", elu: "Elu" }));
 
 const PADDING = new Map([["same", "SAME"], ["valid", "VALID"]]);

@@ -125,7 +125,7 @@ function attrValue(attr: Attr): AttrValue {
   return value;
 }
 
-/** Builds one graph node by node, then serialises it as a SavedModel with one signature. */
+/** Builds one graph node by node, then serialises it as a SavedModel (one meta graph, no signature). */
 export class GraphWriter {
   private readonly graph: GraphDef;
   private readonly names = new Set<string>();
