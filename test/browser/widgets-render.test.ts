@@ -346,6 +346,30 @@ test("the tooltip stays inside the widget's box: over the rightmost tile of a na
   assert.ok(tip.left >= view.left - 0.5, `tooltip ${JSON.stringify(tip)} starts inside the view ${JSON.stringify(view)}`);
 });
 
+test("in a view narrower than the tooltip's text, the tooltip wraps to the view's width", async () => {
+  const weights = Float32Array.from({ length: 6 * 3 * 9 }, (_, i) => i / 161);
+  const filters: FilterStack = {
+    layer: { name: "block1_conv1", index: 1 }, kernelHeight: 3, kernelWidth: 3, filterStart: 0, filters: 6, channelStart: 0, inChannels: 3,
+    totalFilters: 64, totalInChannels: 3, normalisation: "minmax", data: weights, rawMin: 0, rawMax: 1,
+  };
+  const tooltipAndView = async (viewWidth: number) => {
+    await mount(filtersPanel(filters), null, viewWidth);
+    await hover(2, 1, 2); // filter 0, channel 2: the top right tile
+    await page.waitForFunction(() => document.querySelector<HTMLElement>(".convlens-tooltip")?.hidden === false);
+    return page.evaluate(() =>
+      [".convlens-tooltip", ".convlens-view"].map((selector) => {
+        const box = document.querySelector(selector)!.getBoundingClientRect();
+        return { left: box.left, right: box.right, width: box.width, height: box.height };
+      }),
+    );
+  };
+  const [oneLine] = await tooltipAndView(400);
+  const [tip, view] = await tooltipAndView(Math.round(oneLine.width * 0.7));
+  assert.ok(view.width < oneLine.width, `the view (${view.width} px) is narrower than the text on one line (${oneLine.width} px)`);
+  assert.ok(tip.right <= view.right + 0.5 && tip.left >= view.left - 0.5, `tooltip ${JSON.stringify(tip)} inside the view ${JSON.stringify(view)}`);
+  assert.ok(tip.height > oneLine.height, `the text wraps onto more lines (${tip.height} px high, one line ${oneLine.height} px)`);
+});
+
 test("no RGB composite for the last 3 input channels of a deeper layer's 11 (only a first layer's 3 are an RGB image)", async () => {
   const filters: FilterStack = {
     layer: { name: "block2_conv1", index: 4 }, kernelHeight: 3, kernelWidth: 3, filterStart: 0, filters: 2, channelStart: 8, inChannels: 3,

@@ -158,6 +158,8 @@ export async function renderGrid(host: HTMLElement, spec: GridSpec): Promise<Ren
     const box = host.getBoundingClientRect();
     const view = (host.closest(".convlens-view") ?? document.documentElement).getBoundingClientRect();
     const [right, bottom] = [Math.min(window.innerWidth, view.right), Math.min(window.innerHeight, view.bottom)];
+    // a view narrower than the text: the tooltip wraps to the view's width instead of reaching past it
+    tooltip.style.maxWidth = `${Math.max(0, right - Math.max(0, view.left))}px`;
     const [w, h] = [tooltip.offsetWidth, tooltip.offsetHeight];
     // (a widget scrolled partly out of the window has a negative left/top: the window's edge counts)
     const x = mouse.x + 14 + w <= right ? mouse.x + 14 : Math.max(0, view.left, mouse.x - 14 - w);

@@ -15,7 +15,7 @@ const CSS = `
 .convlens-large-title { font-weight: 600; }
 .convlens-tile-titles { position: absolute; left: 0; top: 0; pointer-events: none; }
 .convlens-tile-title { position: absolute; transform: translate(-50%, -50%); font-size: 11px; line-height: 1; white-space: nowrap; }
-.convlens-tooltip { position: absolute; z-index: 10; pointer-events: none; white-space: nowrap; padding: 3px 6px; border-radius: 3px;
+.convlens-tooltip { position: absolute; z-index: 10; pointer-events: none; width: max-content; box-sizing: border-box; overflow-wrap: anywhere; padding: 3px 6px; border-radius: 3px;
   background: rgba(30, 30, 30, 0.88); color: #fff; font-family: var(--jp-code-font-family, monospace); font-size: 11px; }
 `;
 
