@@ -18,13 +18,10 @@ export async function computeRows(root: string, runs: number, warmup: number): P
     { label: "13 conv layers", layers: conv, arg: "conv" },
   ];
   const keras = await startTimingServer(root, "keras_maps.py", sets.map((s) => s.arg));
-  const engineOf = (layers: number[]) => {
-    const engine = convlens.featureMapsEngine(model, layers);
-    return engine.engine === "graph" ? "featureMaps ran its TensorFlow graph" : `featureMaps ran the LayersModel: ${engine.reason}`;
-  };
   // The LayersModel's own eager forward pass (what featureMaps falls back to for layers its graph cannot run), without any transpose or download.
   const bare = sets.map((set) => tf.model({ inputs: model.inputs, outputs: set.layers.map((i) => model.layers[i].output as tf.SymbolicTensor) }));
   const samples = sets.map(() => ({ ours: [] as number[], bare: [] as number[], call: [] as number[], predict: [] as number[] }));
+  let engines: string[] = [];
   try {
     for (let i = 0; i < warmup + runs; i++) {
       for (const [n, set] of sets.entries()) {
@@ -44,6 +41,11 @@ export async function computeRows(root: string, runs: number, warmup: number): P
         samples[n].predict.push(predict);
       }
     }
+    // after the runs, while the model is alive: a run that fell back to the LayersModel shows here
+    engines = sets.map((set) => {
+      const engine = convlens.featureMapsEngine(model, set.layers);
+      return engine.engine === "graph" ? "featureMaps ran its TensorFlow graph" : `featureMaps ran the LayersModel: ${engine.reason}`;
+    });
   } finally {
     keras.stop();
     x.dispose();
@@ -56,7 +58,7 @@ export async function computeRows(root: string, runs: number, warmup: number): P
       samples: samples[n].ours,
       baseline: { name: "Keras model(x)", samples: samples[n].call },
       target: ratioAtMost(1, "model(x)"),
-      note: engineOf(set.layers), // after the runs: a run that fell back shows here
+      note: engines[n],
     }),
     row({ measurement: `compute, ${set.label}: featureMaps vs model.predict`, unit: "ms", samples: samples[n].ours, baseline: { name: "Keras model.predict", samples: samples[n].predict } }),
     row({

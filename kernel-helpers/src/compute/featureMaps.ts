@@ -89,7 +89,7 @@ function computeMaps(model: tf.LayersModel, input: tf.Tensor4D, refs: LayerRef[]
     return graph.run(input, refs);
   } catch (error) {
     if (!(error instanceof GraphRunError)) throw error;
-    // the input's fault (e.g. an image too small for the model) fails here too, with tfjs's message
+    // a fault of the input or the model, not of the graph, fails here too (with tfjs's message)
     const maps = layersModelMaps(model, input, refs);
     giveUpGraph(model, `TensorFlow could not run its graph: ${error.message}`);
     return maps;
