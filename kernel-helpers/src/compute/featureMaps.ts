@@ -5,6 +5,7 @@ import { ConvlensError, describeValue } from "../errors";
 import { type LayerSpec, resolveLayer } from "../layers";
 import type { ChannelStack, LayerRef } from "../types";
 import { checkModel } from "./check";
+import { checkInputFits } from "./geometry";
 import { imageToInput, type ImageSource, type InputOptions, isLoadedImage, loadImage, type LoadedImage } from "./images";
 import { GraphRunError } from "./graph/feature-graph";
 import { giveUpGraph, graphOf } from "./graph/per-model";
@@ -64,10 +65,12 @@ export function featureMapsSync(model: tf.LayersModel, image: LoadedImage | tf.T
   const [, inputHeight, inputWidth] = input.shape;
   let maps: ChannelStack[];
   try {
+    checkInputFits(model, inputHeight, inputWidth, distinct.map((ref) => model.layers[ref.index].output as tf.SymbolicTensor));
     maps = computeMaps(model, input, distinct);
   } finally {
     input.dispose();
   }
+  // a layer whose size the configs could not tell beforehand (checkInputFits skips those)
   const empty = maps.find((m) => m.height * m.width === 0);
   if (empty) {
     throw new ConvlensError(`layer ${empty.layer.index} "${empty.layer.name}" has no pixels left (${empty.height}×${empty.width}) for a ${inputHeight}×${inputWidth} image: the image is too small for this model; use a larger one`);

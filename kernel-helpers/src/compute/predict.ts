@@ -2,6 +2,7 @@
 import * as tf from "@tensorflow/tfjs-node";
 import { ConvlensError, describeValue } from "../errors";
 import { checkModel } from "./check";
+import { checkInputFits } from "./geometry";
 import { type ImageLike } from "./featureMaps";
 import { imageToInput, type InputOptions, isLoadedImage, loadImage } from "./images";
 
@@ -35,6 +36,7 @@ export async function predict(model: tf.LayersModel, image: ImageLike, k = 5, op
   const loaded = image instanceof tf.Tensor || isLoadedImage(image) ? image : await loadImage(image);
   const input = imageToInput(model, loaded, options);
   try {
+    checkInputFits(model, input.shape[1], input.shape[2], model.outputs);
     const top = tf.tidy(() => {
       const { values, indices } = tf.topk((model.predict(input) as tf.Tensor).squeeze([0]), k);
       return [values, indices];
