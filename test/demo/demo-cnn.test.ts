@@ -12,13 +12,10 @@ import { pythonPackageDir } from "../../kernel-helpers/src/demo/photos";
 
 const MODEL_JSON = join(DEMO_MODEL_DIR, "model.json");
 
-function photosInstalled(): boolean {
-  try {
-    pythonPackageDir("skimage");
-    pythonPackageDir("sklearn");
-    return true;
-  } catch {
-    return false;
+/** The photos come from scikit-image and scikit-learn, which the set-up installs: fails (not skips) without them. */
+function assertPhotosInstalled(): void {
+  for (const name of ["skimage", "sklearn"]) {
+    assert.doesNotThrow(() => pythonPackageDir(name), `${name} is not in .venv: run npm test's set-up (scripts/setup.sh)`);
   }
 }
 
@@ -59,7 +56,8 @@ test("its first-layer filters are colour structure, not random noise", async () 
   assert.ok(trained > 2 * random, `trained flat share ${trained.toFixed(3)} vs random ${random.toFixed(3)}`);
 });
 
-test("it classifies held-out crops far better than chance, leaking no tensor", { skip: !photosInstalled() && "scikit-image / scikit-learn are not in .venv" }, async () => {
+test("it classifies held-out crops far better than chance, leaking no tensor", async () => {
+  assertPhotosInstalled();
   const model = await demoCnn();
   const before = tf.memory().numTensors;
   // a seed train-demo never used: fresh crops from the held-out right quarter of each photo
@@ -102,7 +100,8 @@ test("a missing model folder says how to make one", async () => {
   await assert.rejects(demoCnn({ inputSize: 4 }), /inputSize must be an integer ≥ 8/);
 });
 
-test("crops are repeatable: the same seed gives the same pixels", { skip: !photosInstalled() && "scikit-image / scikit-learn are not in .venv" }, () => {
+test("crops are repeatable: the same seed gives the same pixels", () => {
+  assertPhotosInstalled();
   const opts = { split: "test", perPhoto: 2, size: 32, seed: 7 } as const;
   const [a, b] = [makeCrops(opts), makeCrops(opts)];
   assert.deepEqual(Array.from(a.xs.dataSync()), Array.from(b.xs.dataSync()));

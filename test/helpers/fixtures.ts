@@ -1,7 +1,7 @@
 // Small, fast test fixtures for the computing helpers: a tiny CNN, Keras-layout .h5 files
 // written with h5wasm, generated images, and a local HTTP server.
 import { once } from "node:events";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -11,8 +11,17 @@ import * as tf from "@tensorflow/tfjs-node";
 import { h5wasm } from "../../kernel-helpers/src/models/h5";
 import { setPreprocessing } from "../../kernel-helpers/src/models/info";
 
+const madeDirs: string[] = [];
+// Every test file runs in its own process: its temporary folders go when it ends, pass or fail.
+process.on("exit", () => {
+  for (const dir of madeDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A new folder in the system's temp folder, removed when the test process exits. */
 export function tempDir(prefix = "convlens-test-"): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  madeDirs.push(dir);
+  return dir;
 }
 
 /**

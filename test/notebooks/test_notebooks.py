@@ -20,7 +20,11 @@ def outputs(nb):
             yield from cell.get("outputs", [])
 
 
-@pytest.mark.skipif(not NOTEBOOKS, reason="no tutorial notebooks yet")
+def test_the_tutorial_notebooks_are_there():
+    # the checkout ships them: none found is a failure, not a reason to skip
+    assert len(NOTEBOOKS) >= 2, f"expected notebooks/0*.ipynb, found {NOTEBOOKS}"
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
 def test_notebook_runs_clean_with_png_fallbacks(path, tmp_path):
     # A copy beside the original (same folder, so relative paths and node_modules
