@@ -1,7 +1,9 @@
 // Entry point of the convlens kernel: `node launcher.js <connection file>`.
 // tslab's TypeScript executor behind our own ZeroMQ wire layer, with comms and
 // the widget protocol (see kernel.ts, runtime.ts, widget.ts).
-// First: it must see tslab's TypeScript module before tslab's converter (imported below) does.
+// First: the parent pid at start, before the slow imports below (see parent-watch.ts).
+import { parentAtLoad, parentsToWatch, systemProbe, watchParent } from "./parent-watch";
+// Then: it must see tslab's TypeScript module before tslab's converter (imported below) does.
 import { fastBuilderProblem } from "./fast-compile";
 import { createConverter, type Converter } from "tslab/dist/converter";
 import { createExecutor, type ConverterSet } from "tslab/dist/executor";
@@ -53,6 +55,17 @@ async function main(argv: string[]): Promise<void> {
   const stderrWrite = process.stderr.write.bind(process.stderr);
   const log = (text: string) => void stderrWrite(`[convlens kernel] ${text}\n`);
 
+  // A kernel whose server was killed must not live on as an orphan (issue 17): close what is
+  // open if that is quick, and exit regardless within a second.
+  let closeKernel: (() => Promise<void>) | undefined;
+  watchParent(parentsToWatch(parentAtLoad, systemProbe), systemProbe, (reason) => {
+    log(`${reason}: shutting down`);
+    setTimeout(() => process.exit(0), 1000);
+    void Promise.resolve()
+      .then(() => closeKernel?.())
+      .finally(() => process.exit(0));
+  });
+
   const sockets = await KernelSockets.bind(readConnectionFile(configPath), log);
   const runtime = new KernelRuntime((msg) => sockets.publish(msg), log);
   installKernelRuntime(runtime);
@@ -74,6 +87,11 @@ async function main(argv: string[]): Promise<void> {
     typescriptVersion,
     tslabVersion: tslabVersion(),
   });
+
+  closeKernel = () => {
+    kernel.executor.close();
+    return sockets.close();
+  };
 
   process.on("SIGINT", () => kernel.executor.interrupt());
   // Code a cell left running (timers, promises) must not kill the kernel.
