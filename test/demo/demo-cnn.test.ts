@@ -14,7 +14,7 @@ const MODEL_JSON = join(DEMO_MODEL_DIR, "model.json");
 
 /** The photos come from scikit-image and scikit-learn, which the set-up installs: fails (not skips) without them. */
 function assertPhotosInstalled(): void {
-  for (const name of ["skimage", "sklearn"]) {
+  for (const name of ["skimage", "sklearn"] as const) {
     assert.doesNotThrow(() => pythonPackageDir(name), `${name} is not in .venv: run npm test's set-up (scripts/setup.sh)`);
   }
 }
