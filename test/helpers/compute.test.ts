@@ -1,8 +1,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-node";
 import * as convlens from "../../kernel-helpers/src/index";
-import { jpegBytes, pngBytes, tinyCnn } from "./fixtures";
+import { jpegBytes, pngBytes, tempDir, tinyCnn } from "./fixtures";
 
 test("summary: Keras-style rows, parameter counts and text", () => {
   const model = tinyCnn({ classes: 10 });
@@ -131,7 +133,7 @@ test("images: PNG gray / RGB / RGBA and JPEG become uint8 RGB, originals kept", 
   assert.deepEqual([jpeg.height, jpeg.width, jpeg.rgb.length], [9, 11, 9 * 11 * 3]);
 });
 
-test("preprocessing modes caffe, tf, torch, none and resizing to the model's input", async () => {
+test("preprocessing modes caffe, tf, torch, none, unit and resizing to the model's input", async () => {
   const model = tinyCnn();
   const image: convlens.LoadedImage = { kind: "convlens.image", source: "test", width: 1, height: 1, rgb: Uint8Array.from([10, 20, 30]) };
   const one = (mode: convlens.Preprocessing) => {
@@ -146,6 +148,35 @@ test("preprocessing modes caffe, tf, torch, none and resizing to the model's inp
   close(one("tf"), [10 / 127.5 - 1, 20 / 127.5 - 1, 30 / 127.5 - 1]);
   close(one("torch"), [(10 / 255 - 0.485) / 0.229, (20 / 255 - 0.456) / 0.224, (30 / 255 - 0.406) / 0.225]);
   close(one("none"), [10, 20, 30]);
+  close(one("unit"), [10 / 255, 20 / 255, 30 / 255]);
+  model.dispose();
+});
+
+test("predict: any number of classes, labels from the call, a JSON file or the model; logits get a softmax", async () => {
+  const dir = tempDir();
+  const model = tinyCnn({ classes: 4 });
+  const input = tf.randomNormal([16, 16, 3], 0, 1, "float32", 6);
+  const probs = tf.tidy(() => Array.from((model.predict(input.expandDims(0)) as tf.Tensor).dataSync()));
+  const order = [0, 1, 2, 3].sort((i, j) => probs[j] - probs[i]);
+  const names = ["cat", "dog", "<b>bird</b>", "fish"];
+  const top = await convlens.predict(model, input, { k: 4, labels: names });
+  assert.deepEqual(top.map((p) => [p.classIndex, p.label, p.probability]), order.map((i) => [i, names[i], probs[i]]));
+  assert.deepEqual((await convlens.predict(model, input)).map((p) => p.label), order.map((i) => `class ${i}`), "no labels: class N");
+  writeFileSync(join(dir, "list.json"), JSON.stringify(names));
+  writeFileSync(join(dir, "keras.json"), JSON.stringify(Object.fromEntries(names.map((n, i) => [String(i), [`n0${i}`, n]]))));
+  for (const file of ["list.json", "keras.json"]) {
+    assert.deepEqual((await convlens.predict(model, input, { labels: join(dir, file) })).map((p) => p.label), order.map((i) => names[i]), file);
+  }
+  convlens.setLabels(model, ["w", "x", "y", "z"]);
+  assert.equal((await convlens.predict(model, input, 1))[0].label, "wxyz"[order[0]]);
+  // a model ending in logits: the probabilities are their softmax
+  const logits = tf.model({ inputs: model.inputs, outputs: tf.layers.dense({ units: 3, kernelInitializer: tf.initializers.randomNormal({ seed: 3 }) }).apply(model.getLayer("flatten").output) as tf.SymbolicTensor });
+  const z = tf.tidy(() => Array.from((logits.predict(input.expandDims(0)) as tf.Tensor).dataSync()));
+  const e = z.map((v) => Math.exp(v - Math.max(...z)));
+  const softmax = e.map((v) => v / e.reduce((a, b) => a + b, 0));
+  const best = await convlens.predict(logits, input, { k: 3 });
+  best.forEach((p) => assert.ok(Math.abs(p.probability - softmax[p.classIndex]) < 1e-6, `class ${p.classIndex}: ${p.probability} vs ${softmax[p.classIndex]}`));
+  input.dispose();
   model.dispose();
 });
 

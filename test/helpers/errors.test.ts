@@ -32,7 +32,7 @@ test("bad inputs give clear errors and leave the helpers working", async () => {
   plain.create_dataset({ name: "x", data: new Float32Array([1, 2]) });
   plain.close();
   mkdirSync(join(dir, "empty-folder"));
-  const noTop = tinyCnn({ classes: 10 });
+  const noTop = tf.model({ inputs: model.inputs, outputs: model.getLayer("pool_a").output as tf.SymbolicTensor, name: "no_top" });
   const disposed = tf.zeros([16, 16, 3]);
   disposed.dispose();
 
@@ -60,9 +60,13 @@ test("bad inputs give clear errors and leave the helpers working", async () => {
     { what: "tensor of the wrong size", call: () => convlens.featureMaps(model, tf.zeros([8, 8, 3]), [1]), message: /an input tensor must have shape \[16, 16, 3\] or \[1, 16, 16, 3\] for model "tiny", not \[8, 8, 3\]/ },
     { what: "disposed tensor", call: () => convlens.featureMaps(model, disposed, [1]), message: /the image tensor has been disposed/ },
     { what: "a Promise instead of a model", call: () => convlens.summary(Promise.resolve(model) as unknown as tf.LayersModel), message: /summary\(\) needs a model .* not a Promise \(it is a Promise: add await/ },
-    { what: "unknown preprocessing", call: () => convlens.featureMaps(model, join(dir, "cat.png"), [1], { preprocess: "caffee" as "caffe" }), message: /preprocess must be one of "caffe", "tf", "torch", "none", not "caffee"/ },
-    { what: "predict without the top", call: () => convlens.predict(noTop, good), message: /predict\(\) needs a model ending in the 1000 ImageNet classes, but "tiny" outputs \[null, 10\]; build it with includeTop: true/ },
+    { what: "unknown preprocessing", call: () => convlens.featureMaps(model, join(dir, "cat.png"), [1], { preprocess: "caffee" as "caffe" }), message: /preprocess must be one of "caffe", "tf", "torch", "none", "unit", not "caffee"/ },
+    { what: "predict without a classifier", call: () => convlens.predict(noTop, good), message: /predict\(\) needs a classifier: a model with one output of shape \[batch, classes\], but "no_top" outputs \[null, 8, 8, 4\]; for VGG build it with includeTop: true/ },
     { what: "predict with k = 0", call: () => convlens.predict(tinyCnn({ classes: 1000, name: "k0" }), good, 0), message: /k \(how many classes\) must be an integer from 1 to 1000, not number 0/ },
+    { what: "predict with k above the classes", call: () => convlens.predict(model, good, { k: 11 }), message: /k \(how many classes\) must be an integer from 1 to 10, not number 11/ },
+    { what: "predict with too few labels", call: () => convlens.predict(model, good, { labels: ["cat", "dog"] }), message: /model "tiny" has 10 classes but 2 labels were given; give one name per class, in output order/ },
+    { what: "predict with a labels file that is not JSON", call: () => convlens.predict(model, good, { labels: join(dir, "notes.txt") }), message: /cannot read labels from .*notes\.txt: .*; it must be a JSON list of class names/ },
+    { what: "predict with a misspelt option", call: () => convlens.predict(model, good, { top: 3 } as convlens.PredictOptions), message: /unknown predict option "top"; the options are k, labels, preprocess, resize/ },
     { what: "missing weights file", call: () => convlens.loadKerasWeights(model, join(dir, "none.h5")), message: /weights file .*none\.h5 does not exist/ },
     { what: "weights file that is not HDF5", call: () => convlens.loadKerasWeights(model, join(dir, "notes.txt")), message: /notes\.txt is not an HDF5 file/ },
     { what: "truncated weights file", call: () => convlens.loadKerasWeights(model, join(dir, "cut.h5")), message: /cannot open .*cut\.h5 as HDF5 \(.*\): the file is truncated or corrupt/ },
@@ -98,5 +102,4 @@ test("bad inputs give clear errors and leave the helpers working", async () => {
   }
   good.dispose();
   model.dispose();
-  noTop.dispose();
 });

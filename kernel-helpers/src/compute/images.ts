@@ -103,6 +103,8 @@ export function preprocess(rgb: tf.Tensor, mode: Preprocessing): tf.Tensor {
         return x.div(255).sub(tf.tensor1d(TORCH_MEAN)).div(tf.tensor1d(TORCH_STD));
       case "none":
         return x;
+      case "unit":
+        return x.div(255);
       default:
         throw new ConvlensError(`preprocess must be one of ${PREPROCESSING_MODES.map((m) => `"${m}"`).join(", ")}, not ${describeValue(mode)}`);
     }

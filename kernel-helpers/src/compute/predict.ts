@@ -1,6 +1,10 @@
-// Top-k ImageNet classes for models with the 1000-class top (e.g. vgg16({ includeTop: true })).
+// Top-k classes of any classifier: ImageNet's names for the 1000-class models (e.g.
+// vgg16({ includeTop: true })), the model's own labels (a labels.json beside its model.json, or
+// setLabels), or labels given in the call.
+import { readFileSync } from "node:fs";
 import * as tf from "@tensorflow/tfjs-node";
 import { ConvlensError, describeValue } from "../errors";
+import { labelsFor } from "../models/info";
 import { checkModel } from "./check";
 import { checkInputFits } from "./geometry";
 import { type ImageLike } from "./featureMaps";
@@ -13,11 +17,19 @@ const { IMAGENET_CLASSES } = require("@tensorflow-models/mobilenet/dist/imagenet
 
 export interface Prediction {
   rank: number;
-  /** class index, 0..999 */
+  /** class index, 0 … classes − 1 */
   classIndex: number;
   /** e.g. "tabby, tabby cat" */
   label: string;
+  /** the model's output when it ends in softmax, else the softmax of its outputs */
   probability: number;
+}
+
+export interface PredictOptions extends InputOptions {
+  /** how many classes, best first (default 5, at most the model's classes) */
+  k?: number;
+  /** class names in output order, or the path of a JSON file holding them (see readLabels) */
+  labels?: readonly string[] | string;
 }
 
 export function imagenetLabel(classIndex: number): string {
@@ -26,25 +38,97 @@ export function imagenetLabel(classIndex: number): string {
   return label;
 }
 
-export async function predict(model: tf.LayersModel, image: ImageLike, k = 5, options: InputOptions = {}): Promise<Prediction[]> {
-  checkModel(model, "predict");
-  const out = model.outputs[0].shape;
-  if (model.outputs.length !== 1 || out.length !== 2 || out[1] !== 1000) {
-    throw new ConvlensError(`predict() needs a model ending in the 1000 ImageNet classes, but "${model.name}" outputs [${out.map(String).join(", ")}]; build it with includeTop: true, e.g. await convlens.vgg16({ includeTop: true })`);
+/**
+ * Class names from a labels JSON file: a list of names in output order, or an object from class
+ * index to a name or to [id, name] (the layout of Keras's imagenet_class_index.json).
+ */
+export function readLabels(path: string): string[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, "utf8"));
+  } catch (error) {
+    throw new ConvlensError(`cannot read labels from ${path}: ${error instanceof Error ? error.message : String(error)}; it must be a JSON list of class names`);
   }
-  if (!Number.isInteger(k) || k < 1 || k > 1000) throw new ConvlensError(`k (how many classes) must be an integer from 1 to 1000, not ${describeValue(k)}`);
+  const fail = (): never => {
+    throw new ConvlensError(`${path} holds no class names: give a JSON list of strings in output order, or an object {"0": "name", …}`);
+  };
+  if (Array.isArray(parsed)) return parsed.every((v) => typeof v === "string") ? parsed : fail();
+  if (parsed === null || typeof parsed !== "object") return fail();
+  const entries = Object.entries(parsed as Record<string, unknown>);
+  const names: string[] = [];
+  for (const [key, value] of entries) {
+    const index = Number(key);
+    const name = typeof value === "string" ? value : Array.isArray(value) && typeof value[1] === "string" ? value[1] : undefined;
+    if (!Number.isInteger(index) || index < 0 || index >= entries.length || name === undefined) fail();
+    names[index] = name as string;
+  }
+  return names;
+}
+
+function labelsOf(model: tf.LayersModel, classes: number, given: PredictOptions["labels"]): readonly string[] {
+  if (given !== undefined && typeof given !== "string" && !(Array.isArray(given) && given.every((v) => typeof v === "string"))) {
+    throw new ConvlensError(`labels is a list of class names or the path of a labels JSON file, not ${describeValue(given)}`);
+  }
+  const labels = typeof given === "string" ? readLabels(given) : (given ?? labelsFor(model));
+  if (labels === undefined) {
+    if (classes === 1000) return Array.from({ length: 1000 }, (_, i) => imagenetLabel(i));
+    return Array.from({ length: classes }, (_, i) => `class ${i}`);
+  }
+  if (labels.length !== classes) {
+    throw new ConvlensError(`model "${model.name}" has ${classes} classes but ${labels.length} labels were given; give one name per class, in output order`);
+  }
+  return labels;
+}
+
+function checkOptions(kOrOptions: number | PredictOptions | undefined, extra: InputOptions): PredictOptions {
+  if (kOrOptions === undefined) return { ...extra };
+  if (typeof kOrOptions === "number") return { ...extra, k: kOrOptions };
+  if (kOrOptions === null || typeof kOrOptions !== "object" || Array.isArray(kOrOptions)) {
+    throw new ConvlensError(`predict's third argument is k (a number) or options like { k: 5, labels: [...] }, not ${describeValue(kOrOptions)}`);
+  }
+  const known = ["k", "labels", "preprocess", "resize"];
+  for (const key of Object.keys(kOrOptions)) {
+    if (!known.includes(key)) throw new ConvlensError(`unknown predict option "${key}"; the options are ${known.join(", ")}`);
+  }
+  return { ...extra, ...kOrOptions };
+}
+
+/** Whether the model's last layer already turns its outputs into probabilities. */
+function endsInSoftmax(model: tf.LayersModel): boolean {
+  const last = model.layers[model.layers.length - 1];
+  const config = last.getConfig() as { activation?: unknown };
+  return config.activation === "softmax" || last.getClassName() === "Softmax";
+}
+
+/**
+ * The top-k classes of a classifier for one image: `predict(model, image, { k, labels })`
+ * (or `predict(model, image, k)`). Any number of classes; ImageNet's names for 1000.
+ */
+export async function predict(model: tf.LayersModel, image: ImageLike, kOrOptions?: number | PredictOptions, inputOptions: InputOptions = {}): Promise<Prediction[]> {
+  checkModel(model, "predict");
+  const options = checkOptions(kOrOptions, inputOptions);
+  const out = model.outputs[0].shape;
+  const classes = out[1];
+  if (model.outputs.length !== 1 || out.length !== 2 || classes === null || classes < 1) {
+    throw new ConvlensError(`predict() needs a classifier: a model with one output of shape [batch, classes], but "${model.name}" outputs [${out.map(String).join(", ")}]; for VGG build it with includeTop: true, e.g. await convlens.vgg16({ includeTop: true })`);
+  }
+  const k = options.k ?? Math.min(5, classes);
+  if (!Number.isInteger(k) || k < 1 || k > classes) throw new ConvlensError(`k (how many classes) must be an integer from 1 to ${classes}, not ${describeValue(k)}`);
+  const labels = labelsOf(model, classes, options.labels);
   const loaded = image instanceof tf.Tensor || isLoadedImage(image) ? image : await loadImage(image);
   const input = imageToInput(model, loaded, options);
   try {
     checkInputFits(model, input.shape[1], input.shape[2], model.outputs);
+    const softmax = !endsInSoftmax(model);
     const top = tf.tidy(() => {
-      const { values, indices } = tf.topk((model.predict(input) as tf.Tensor).squeeze([0]), k);
+      const scores = (model.predict(input) as tf.Tensor).squeeze([0]);
+      const { values, indices } = tf.topk(softmax ? tf.softmax(scores) : scores, k);
       return [values, indices];
     });
     const values = top[0].dataSync();
     const indices = top[1].dataSync();
     tf.dispose(top);
-    return Array.from(indices, (classIndex, i) => ({ rank: i + 1, classIndex, label: imagenetLabel(classIndex), probability: values[i] }));
+    return Array.from(indices, (classIndex, i) => ({ rank: i + 1, classIndex, label: labels[classIndex], probability: values[i] }));
   } finally {
     input.dispose();
   }
