@@ -1,5 +1,6 @@
 // The convlens API for notebook cells: `import * as convlens from "convlens"`.
-export const version = "0.1.0";
+// package.json is the one source of the version: npm publishes and installs by it.
+export const version: string = (require("../package.json") as { version: string }).version;
 export * from "./display";
 export * from "./compute";
 export { Widget, display } from "./kernel/widget";

@@ -29,7 +29,7 @@ class RecordingWidget implements ViewWidget {
   patches: Partial<ViewState>[] = [];
   private handlers = new Map<string, ((...args: never[]) => void)[]>();
   constructor(state: Partial<ViewState>) {
-    this.state = { title: "", panels: [], layout: "stacked", layers: [], layer_index: -1, mode: "maps", status: "", choices: [], ...state };
+    this.state = { title: "", panels: [], arrangement: "stacked", layers: [], layer_index: -1, mode: "maps", status: "", choices: [], ...state };
   }
   get<K extends keyof ViewState>(key: K): ViewState[K] {
     return this.state[key];

@@ -2,15 +2,17 @@
 import { afterEach, beforeEach, test } from "node:test";
 import assert from "node:assert/strict";
 import { inspect } from "node:util";
-import { installKernelRuntime, KernelRuntime } from "../../kernel-helpers/src/kernel/runtime";
-import type { OutgoingMessage } from "../../kernel-helpers/src/kernel/messages";
-import { showFeatureMaps } from "../../kernel-helpers/src/display/show";
+import { installKernelRuntime, kernelRuntime, KernelRuntime } from "../../kernel-helpers/src/kernel/runtime";
+import type { JSONObject, OutgoingMessage } from "../../kernel-helpers/src/kernel/messages";
+import { showFeatureMaps, showLayers } from "../../kernel-helpers/src/display/show";
 import type { ChannelStack } from "../../kernel-helpers/src/types";
 
 let sent: OutgoingMessage[] = [];
+let logged: string[] = [];
 beforeEach(() => {
   sent = [];
-  installKernelRuntime(new KernelRuntime((m) => sent.push(m), () => {}));
+  logged = [];
+  installKernelRuntime(new KernelRuntime((m) => sent.push(m), (text) => logged.push(text)));
 });
 afterEach(() => installKernelRuntime(undefined));
 
@@ -46,4 +48,23 @@ test("a display that fails after comm_open closes the widget's comm: no widget i
   );
   await assert.rejects(showFeatureMaps(stack()), /the front end went away/);
   assert.deepEqual(kept.map((m) => m.msgType), ["comm_open", "comm_close"]);
+});
+
+test("several layers open as tabs under `arrangement`, leaving ipywidgets' `layout` key alone", async () => {
+  await showLayers([stack(), stack()]);
+  const open = sent.find((m) => m.msgType === "comm_open")!;
+  const state = (open.content.data as { state: JSONObject }).state;
+  assert.equal(state.arrangement, "tabs");
+  assert.equal(Object.hasOwn(state, "layout"), false);
+});
+
+test("a displayed widget takes the viewer's choices from a front end, and nothing the kernel owns", async () => {
+  const shown = await showFeatureMaps(stack());
+  const choices = [{ maps: { colour_scale: "viridis" }, filters: {} }];
+  sent = [];
+  kernelRuntime().comms.receiveMsg({ comm_id: shown.widget.commId, data: { method: "update", state: { choices, status: "x" } } }, []);
+  assert.deepEqual(shown.widget.get("choices"), choices);
+  assert.equal(shown.widget.get("status"), "");
+  assert.match(logged.join("\n"), /ignored a front-end change of status on ConvLensModel .*: a front end may change only/);
+  shown.close();
 });

@@ -6,6 +6,7 @@ import { Widget, display } from "../kernel/widget";
 import type { ChannelStack, FilterStack } from "../types";
 import { isLoadedImage, type LoadedImage } from "../compute/images";
 import type { ImageLike } from "../compute/featureMaps";
+import { viewWidgetSpec } from "./front-end";
 import { loadedImagePng, modelExplorerSource } from "./model-source";
 import {
   DEFAULT_FILTER_PAGE,
@@ -19,9 +20,7 @@ import {
 import { encodeMontagePng, panelMontage, stackImages } from "./montage";
 import { describePanel, type FiltersOptions, type MapsOptions, type PanelState, type ViewState } from "./state";
 
-/** The front end's npm name and version (widgets/package.json); comm_open must name them. */
-export const WIDGET_MODULE = "convlens-widgets";
-export const WIDGET_MODULE_VERSION = "^0.1.0";
+export { WIDGET_MODULE, WIDGET_MODULE_VERSION } from "./front-end";
 
 /** An input image: a loadImage() result, PNG bytes, or an [h, w, 1|3|4] tensor with values in 0..255. */
 export type ImageInput = LoadedImage | Uint8Array | tf.Tensor3D;
@@ -29,7 +28,7 @@ export type ImageInput = LoadedImage | Uint8Array | tf.Tensor3D;
 export interface ShowOptions {
   title?: string;
   /** several panels: one under the other, or one tab each */
-  layout?: ViewState["layout"];
+  arrangement?: ViewState["arrangement"];
 }
 
 export interface ShowMapsOptions extends ShowOptions, Partial<MapsOptions> {
@@ -71,14 +70,14 @@ export async function showFeatureMaps(maps: ChannelStack | ChannelStack[], optio
   const stacks = Array.isArray(maps) ? maps : [maps];
   if (stacks.length === 0) throw new Error("convlens: showFeatureMaps needs at least one ChannelStack (from featureMaps(model, image, layers))");
   const image = options.image ? await imagePng(options.image) : null;
-  const { title, layout, image: _image, ...mapsOptions } = options;
+  const { title, arrangement, image: _image, ...mapsOptions } = options;
   const sources: PanelSource[] = stacks.map((stack) => ({ kind: "maps", stack, options: mapsOptions }));
-  return open(sources, sources.map((s) => panelOf(s, image)), { title: title ?? "", layout: layout ?? "stacked" }, null);
+  return open(sources, sources.map((s) => panelOf(s, image)), { title: title ?? "", arrangement: arrangement ?? "stacked" }, null);
 }
 
 /** The seed's several blocks in one call: the same as showFeatureMaps with a list, tabbed by default. */
 export function showLayers(maps: ChannelStack[], options: ShowMapsOptions = {}): Promise<ConvLensWidget> {
-  return showFeatureMaps(maps, { layout: "tabs", ...options });
+  return showFeatureMaps(maps, { arrangement: "tabs", ...options });
 }
 
 /**
@@ -86,11 +85,11 @@ export function showLayers(maps: ChannelStack[], options: ShowMapsOptions = {}):
  * FilterStack, the grid pages through all filters and channels, asking the kernel for each page.
  */
 export async function showFilters(filters: FilterStack | FilterSource, options: ShowFiltersOptions = {}): Promise<ConvLensWidget> {
-  const { title, layout, pageFilters = DEFAULT_FILTER_PAGE.filters, pageChannels = DEFAULT_FILTER_PAGE.channels, ...filterOptions } = options;
+  const { title, arrangement, pageFilters = DEFAULT_FILTER_PAGE.filters, pageChannels = DEFAULT_FILTER_PAGE.channels, ...filterOptions } = options;
   const compute = typeof filters === "function" ? filters : null;
   const stack = compute ? await compute({ filterStart: 0, filters: pageFilters, channelStart: 0, channels: pageChannels }) : (filters as FilterStack);
   const source: PanelSource = { kind: "filters", stack, compute, pageFilters, pageChannels, options: filterOptions };
-  return open([source], [panelOf(source, null)], { title: title ?? "", layout: layout ?? "stacked" }, null);
+  return open([source], [panelOf(source, null)], { title: title ?? "", arrangement: arrangement ?? "stacked" }, null);
 }
 
 /**
@@ -119,22 +118,14 @@ export async function explore(first: tf.LayersModel | ExplorerSource, second?: I
   }
   const mode = options.mode ?? "maps";
   const shown = await explorerPanelSource(source, layer.index, mode);
-  return open([shown], [panelOf(shown, source.image ?? null)], { title: options.title ?? "", layout: "stacked", layers: source.layers, layer_index: layer.index, mode }, source);
+  return open([shown], [panelOf(shown, source.image ?? null)], { title: options.title ?? "", arrangement: "stacked", layers: source.layers, layer_index: layer.index, mode }, source);
 }
 
 async function open(sources: PanelSource[], panels: PanelState[], view: Partial<ViewState>, explorer: ExplorerSource | null): Promise<ConvLensWidget> {
-  const state: ViewState = { title: "", layout: "stacked", layers: [], layer_index: -1, mode: "maps", status: "", choices: [], ...view, panels };
+  const state: ViewState = { title: "", arrangement: "stacked", layers: [], layer_index: -1, mode: "maps", status: "", choices: [], ...view, panels };
   // comm_open (with every plane) goes out first: the front end unpacks it while the kernel draws
   // the PNG fallback, which only the display_data after it carries.
-  const widget = new Widget<ViewState>({
-    modelName: "ConvLensModel",
-    modelModule: WIDGET_MODULE,
-    modelModuleVersion: WIDGET_MODULE_VERSION,
-    viewName: "ConvLensView",
-    viewModule: WIDGET_MODULE,
-    viewModuleVersion: WIDGET_MODULE_VERSION,
-    state,
-  });
+  const widget = new Widget<ViewState>(viewWidgetSpec(state));
   try {
     const controller = new DisplayController(widget, sources, explorer);
     await new Promise((resolve) => setImmediate(resolve)); // lets the queued comm_open leave

@@ -1,6 +1,7 @@
 // The widget's wire state and messages: what the kernel sends and the front end receives. The one
 // definition both sides use (the front end imports these types from the built kernel package).
-// Keys are snake_case like every ipywidgets state; typed arrays travel as binary buffers.
+// Keys are snake_case like every ipywidgets state; typed arrays travel as binary buffers. The value
+// lists are values, not only types, so that the kernel checks a front end's choices against them.
 import type { FilterNormalisation, LayerRef } from "../types";
 
 export type { FilterNormalisation, LayerRef };
@@ -18,9 +19,18 @@ export interface PlanesState {
   exact: Float32Array | null;
 }
 
-export type ColourScale = "grey" | "viridis" | "diverging";
-export type ScaleMode = "channel" | "shared";
-export type SortOrder = "index" | "mean";
+export const COLOUR_SCALES = ["grey", "viridis", "diverging"] as const;
+export const SCALE_MODES = ["channel", "shared"] as const;
+export const SORT_ORDERS = ["index", "mean"] as const;
+export const VIEW_MODES = ["maps", "filters"] as const;
+
+export type ColourScale = (typeof COLOUR_SCALES)[number];
+export type ScaleMode = (typeof SCALE_MODES)[number];
+export type SortOrder = (typeof SORT_ORDERS)[number];
+/** several panels: one under the other, or one tab each */
+export type Arrangement = "stacked" | "tabs";
+/** what the explorer shows of the chosen layer */
+export type ViewMode = (typeof VIEW_MODES)[number];
 
 export interface MapsPanelState {
   kind: "maps";
@@ -72,12 +82,13 @@ export interface PanelChoices {
 export interface ViewState extends Record<string, unknown> {
   title: string;
   panels: PanelState[];
-  layout: "stacked" | "tabs";
+  /** not `layout`: ipywidgets' DOMWidgetModel keeps its Layout model reference under that key */
+  arrangement: Arrangement;
   /** explorer: the conv layers to choose from (empty for a fixed display) */
   layers: LayerRef[];
   /** explorer: the chosen layer's index in the model, and what to show; the front end changes these */
   layer_index: number;
-  mode: "maps" | "filters";
+  mode: ViewMode;
   /** a short line shown above the panels (e.g. "computing block3_conv3…" or an error) */
   status: string;
   /** per panel: the viewer's choices (set by the front end) */

@@ -4,6 +4,7 @@
 // buffer; its path says where it belongs. A buffer in an object is deleted
 // from (a copy of) that object; a buffer in an array is replaced by null.
 // The caller's state is never modified.
+import { FORBIDDEN_KEYS } from "./checks";
 import type { BufferPath, JSONObject } from "./messages";
 
 export interface SplitState {
@@ -75,8 +76,6 @@ export function removeBuffers(state: JSONObject): SplitState {
 
   return { state: walk(state, []) as JSONObject, buffer_paths, buffers };
 }
-
-const FORBIDDEN_KEYS = new Set(["__proto__", "constructor", "prototype"]);
 
 /**
  * Puts buffers[i] into `state` at buffer_paths[i] (as DataViews, as ipywidgets

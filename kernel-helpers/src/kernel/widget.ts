@@ -3,10 +3,14 @@
 // DataView) travel as binary buffers with buffer_paths, never as JSON numbers;
 // nested objects/arrays may contain them too.
 //
+// A front end's update is untrusted input: the keys a spec declares (frontEndKeys) are the only
+// ones it may change, each checked; the rest is dropped and logged.
+//
 // This is the API the convlens display helpers and notebook cells code
 // against. A widget reaches the running kernel through kernelRuntime()
 // (a globalThis symbol, see runtime.ts), so any copy of this module works.
 import { putBuffers, removeBuffers, type SplitState } from "./buffers";
+import { FORBIDDEN_KEYS, keyName, type Check } from "./checks";
 import { CommProtocolError, type Comm } from "./comms";
 import {
   WIDGET_PROTOCOL_VERSION,
@@ -34,7 +38,16 @@ export interface WidgetSpec<S extends WidgetState> {
   viewModuleVersion?: string;
   /** initial state (besides the _model_* / _view_* keys, which the spec fills in) */
   state: S;
+  /**
+   * The keys a front end may change, each with the check its values must pass; any other key in
+   * a front end's update is dropped and logged. Without it every key is taken (a widget whose keys
+   * this kernel does not know, such as an IntSlider), except the model's identity and the names
+   * that reach a prototype.
+   */
+  frontEndKeys?: FrontEndKeys<S>;
 }
+
+export type FrontEndKeys<S extends WidgetState> = { readonly [K in keyof S & string]?: Check };
 
 export type ChangeHandler<V> = (value: V, old: V) => void;
 export type MessageHandler = (content: unknown, buffers: DataView[]) => void;
@@ -43,6 +56,15 @@ type AnyHandler = (...args: never[]) => unknown;
 
 /** The keys that say which model and view a widget is (_model_name, _view_module, …). */
 const IDENTITY_KEY = /^_(model|view)_/;
+
+/** The kernel's own keys: one that reaches a prototype here would reach it in every front end too. */
+function assertStateKeys(state: object, modelName: string): void {
+  for (const key of Object.keys(state)) {
+    if (FORBIDDEN_KEYS.has(key)) {
+      throw new Error(`convlens: ${modelName} cannot have a state key named ${key}; rename it`);
+    }
+  }
+}
 
 function isObject(value: unknown): value is JSONObject {
   return value !== null && typeof value === "object" && !Array.isArray(value);
@@ -54,7 +76,9 @@ export class Widget<S extends WidgetState = WidgetState> implements LiveWidget {
   readonly modelName: string;
   readonly modelModule: string;
   readonly modelModuleVersion: string;
-  private readonly state: WidgetState;
+  /** null prototype: a key read or written here is only ever the state's own */
+  private readonly state: WidgetState = Object.create(null);
+  private readonly frontEndKeys: Readonly<Record<string, Check>> | null;
   private readonly handlers = new Map<string, AnyHandler[]>();
   private readonly comm: Comm;
   private readonly runtime: KernelRuntime;
@@ -65,7 +89,11 @@ export class Widget<S extends WidgetState = WidgetState> implements LiveWidget {
     this.modelName = spec.modelName;
     this.modelModule = spec.modelModule;
     this.modelModuleVersion = spec.modelModuleVersion;
-    this.state = {
+    const declared = spec.frontEndKeys && Object.entries(spec.frontEndKeys);
+    const isCheck = (entry: [string, Check | undefined]): entry is [string, Check] => typeof entry[1] === "function";
+    this.frontEndKeys = declared ? Object.fromEntries(declared.filter(isCheck)) : null;
+    assertStateKeys(spec.state, spec.modelName);
+    Object.assign(this.state, {
       _model_name: spec.modelName,
       _model_module: spec.modelModule,
       _model_module_version: spec.modelModuleVersion,
@@ -73,8 +101,8 @@ export class Widget<S extends WidgetState = WidgetState> implements LiveWidget {
       _view_module: spec.viewModule ?? null,
       _view_module_version: spec.viewModuleVersion ?? "",
       ...spec.state,
-    };
-    const split = removeBuffers(this.state);
+    });
+    const split = this.splitState();
     const data: WidgetOpenData = { state: split.state, buffer_paths: split.buffer_paths };
     this.comm = this.runtime.comms.open(WIDGET_TARGET, data as unknown as JSONObject, { version: WIDGET_PROTOCOL_VERSION }, split.buffers);
     this.commId = this.comm.id;
@@ -99,6 +127,7 @@ export class Widget<S extends WidgetState = WidgetState> implements LiveWidget {
   /** Changes state keys and sends one `update` to the front end. */
   set(patch: Partial<S>): void {
     this.assertOpen("set");
+    assertStateKeys(patch, this.modelName);
     const split = removeBuffers(patch as JSONObject);
     const update: WidgetUpdate = { method: "update", state: split.state, buffer_paths: split.buffer_paths };
     this.comm.send(update as unknown as JSONObject, {}, split.buffers);
@@ -129,7 +158,7 @@ export class Widget<S extends WidgetState = WidgetState> implements LiveWidget {
 
   /** The full state with binary values split out (for request_state / request_states). */
   splitState(): SplitState {
-    return removeBuffers(this.state);
+    return removeBuffers({ ...this.state });
   }
 
   private assertOpen(action: string): void {
@@ -140,18 +169,21 @@ export class Widget<S extends WidgetState = WidgetState> implements LiveWidget {
     switch (data.method) {
       case "update": {
         if (!isObject(data.state)) throw new CommProtocolError(`update for ${this.modelName} ${this.commId} has no state object`);
-        const state = putBuffers(data.state, (data.buffer_paths ?? []) as BufferPath[], buffers);
-        // The model's identity is the kernel's: a front end cannot rename it.
-        for (const key of Object.keys(state).filter((k) => IDENTITY_KEY.test(k))) {
-          this.runtime.log(`convlens: ignored a front-end change of ${key} on ${this.modelName} ${this.commId}`);
-          delete state[key];
-        }
+        const sent = putBuffers(data.state, (data.buffer_paths ?? []) as BufferPath[], buffers);
+        const { accepted, refused } = this.sift(sent);
         // Protocol 2.1: echo the front end's change to all front ends first;
         // the sender matches it by parent msg_id and stops holding its value.
-        const echo = removeBuffers(state);
+        const echo = removeBuffers(accepted);
         const message: WidgetEchoUpdate = { method: "echo_update", state: echo.state, buffer_paths: echo.buffer_paths };
         this.comm.send(message as unknown as JSONObject, {}, echo.buffers);
-        this.apply(state);
+        // A refused change of a key the kernel holds: the sender would keep showing its own value.
+        const held = refused.filter((key) => Object.hasOwn(this.state, key));
+        if (held.length > 0) {
+          const back = removeBuffers(Object.fromEntries(held.map((key) => [key, this.state[key]])));
+          const update: WidgetUpdate = { method: "update", state: back.state, buffer_paths: back.buffer_paths };
+          this.comm.send(update as unknown as JSONObject, {}, back.buffers);
+        }
+        this.apply(accepted);
         return;
       }
       case "request_state": {
@@ -166,6 +198,37 @@ export class Widget<S extends WidgetState = WidgetState> implements LiveWidget {
       default:
         throw new CommProtocolError(`unknown widget method ${JSON.stringify(data.method)} for ${this.modelName} ${this.commId}`);
     }
+  }
+
+  /** Splits a front end's update into the keys this widget takes and those it drops (and logs). */
+  private sift(update: JSONObject): { accepted: JSONObject; refused: string[] } {
+    const accepted: JSONObject = {}; // a plain object is safe: refusal() turns away every prototype name
+    const refused: string[] = [];
+    for (const [key, value] of Object.entries(update)) {
+      const why = this.refusal(key, value);
+      if (why === undefined) {
+        accepted[key] = value;
+        continue;
+      }
+      refused.push(key);
+      const widget = `${this.modelName} ${this.commId}`;
+      this.runtime.log(`convlens: ignored a front-end change of ${keyName(key)} on ${widget}: ${why}`);
+    }
+    return { accepted, refused };
+  }
+
+  private refusal(key: string, value: unknown): string | undefined {
+    if (FORBIDDEN_KEYS.has(key)) return "not a state key";
+    // The model's identity is the kernel's: a front end cannot rename it.
+    if (IDENTITY_KEY.test(key)) return "the model's identity is the kernel's";
+    const checks = this.frontEndKeys;
+    if (checks === null) return undefined;
+    if (!Object.hasOwn(checks, key)) {
+      const keys = Object.keys(checks);
+      return keys.length > 0 ? `a front end may change only ${keys.join(", ")}` : "a front end may change no key";
+    }
+    const problem = checks[key](value);
+    return problem && `${keyName(key)}${problem.path} must be ${problem.expected}, got ${problem.got}`;
   }
 
   private apply(patch: JSONObject): void {
