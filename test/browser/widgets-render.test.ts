@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { build } from "esbuild";
 import type { Page } from "playwright-core";
 import { filtersPanel, mapsPanel, type PanelState } from "../../kernel-helpers/src/display/state";
+import { removeBuffers } from "../../kernel-helpers/src/kernel/buffers";
 import type { ChannelStack, FilterStack } from "../../kernel-helpers/src/types";
 import { openBrowser, screenshot, type Browser } from "../support/browser";
 import { ROOT } from "../support/jupyterlab";
@@ -467,4 +468,66 @@ test("a panel disposed while Plotly paints purges its grid and its enlarged chan
   }, wires);
   assert.equal(left.largeTitle, "channel 1", "the click did reach the panel");
   assert.deepEqual({ firstGrid: left.firstGrid, filterGrid: left.filterGrid, enlarged: left.enlarged }, { firstGrid: true, filterGrid: true, enlarged: true });
+});
+
+// The widget's model and view as JupyterLab's widget manager makes them from a notebook's saved
+// widget state: buffers decoded from base64 and put back, the state through the model's
+// _deserialize_state, then the view rendered and displayed.
+const VIEW_ENTRY = `
+import { put_buffers } from "@jupyter-widgets/base";
+import { ConvLensModel, ConvLensView } from "./widgets/src/widget";
+window.convlensView = { ConvLensModel, ConvLensView, put_buffers };
+`;
+
+test("a notebook saved with the old `layout: \"tabs\"` key opens as tabs, and ipywidgets makes no Layout view of it", async () => {
+  const bundle = await build({ stdin: { contents: VIEW_ENTRY, resolveDir: ROOT, loader: "ts" }, bundle: true, write: false, format: "iife", logLevel: "silent" });
+  await page.addScriptTag({ content: bundle.outputFiles[0].text });
+  const panels = [mapsPanel({ ...stack("block1_conv2", 4, 8, 8), layer: { name: "block1_conv2", index: 1 } }, null),
+    mapsPanel({ ...stack("block2_conv2", 4, 8, 8), layer: { name: "block2_conv2", index: 4 } }, null)];
+  // what the notebook metadata of a widget shown by showLayers before the rename holds
+  const old = { _model_name: "ConvLensModel", _model_module: "convlens-widgets", _model_module_version: "^0.1.0",
+    _view_name: "ConvLensView", _view_module: "convlens-widgets", _view_module_version: "^0.1.0",
+    title: "", panels, layout: "tabs", layers: [], layer_index: -1, mode: "maps", status: "", choices: [] };
+  const split = removeBuffers(old);
+  const saved = { state: split.state, buffers: split.buffer_paths.map((path, i) => {
+    const b = split.buffers[i];
+    return { path, encoding: "base64", data: Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("base64") };
+  }) };
+  const logBefore = browser.consoleLog().length;
+  const shown = await page.evaluate(async (saved) => {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const v = (window as any).convlensView;
+    (window as any).__current?.dispose();
+    document.body.replaceChildren();
+    const state = saved.state as Record<string, unknown>;
+    const bytes = (data: string) => new DataView(Uint8Array.from(atob(data), (c) => c.charCodeAt(0)).buffer);
+    v.put_buffers(state, saved.buffers.map((b) => b.path), saved.buffers.map((b) => bytes(b.data)));
+    // Like the widget manager's create_view, which cannot make a view of a string (no state_change).
+    const manager = { create_view: (model: { state_change: Promise<void> }) => model.state_change.then(() => null) };
+    const attributes = await v.ConvLensModel._deserialize_state(state, manager);
+    const model = new v.ConvLensModel(attributes, { model_id: "saved", widget_manager: manager });
+    const view = new v.ConvLensView({ model });
+    view.render();
+    document.body.append(view.el);
+    view.trigger("displayed");
+    await view.painted;
+    (window as any).__current = { dispose: () => view.remove() };
+    const layoutView = await view.layoutPromise.then(() => "none", (e: unknown) => `failed: ${String(e)}`);
+    return {
+      tabs: Array.from(document.querySelectorAll(".convlens-tab"), (t) => t.textContent),
+      panels: document.querySelectorAll(".convlens-panel").length,
+      painted: document.querySelector<HTMLElement>(".convlens-panels")?.dataset.painted,
+      layout: model.get("layout") ?? null,
+      arrangement: model.get("arrangement"),
+      saves: model.get_state(true).arrangement,
+      layoutView,
+    };
+  }, saved);
+  const log = browser.consoleLog().slice(logBefore);
+  assert.deepEqual(shown.tabs, ["1: block1_conv2", "4: block2_conv2"], log);
+  assert.deepEqual([shown.panels, shown.painted], [1, "true"], "one tab's panel is shown and painted");
+  assert.deepEqual([shown.layout, shown.arrangement, shown.saves], [null, "tabs", "tabs"], "saved again under the new key");
+  assert.equal(shown.layoutView, "none", "no Layout view was attempted from the string");
+  assert.doesNotMatch(log, /\[error\]|\[pageerror\]/, log);
+  await screenshot(page, "widgets-old-layout-key-tabs");
 });

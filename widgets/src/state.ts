@@ -2,6 +2,7 @@
 // are the kernel's own (kernel-helpers/src/display/wire.ts), imported from the built package:
 // type-only, so nothing of the kernel side is bundled.
 import type {
+  Arrangement,
   ColourScale,
   FiltersPanelState,
   LayerRef,
@@ -15,11 +16,24 @@ import type {
   ValueReply,
 } from "convlens/dist/display/wire";
 
-export type { ColourScale, LayerRef, PanelChoices, Request, ScaleMode, SortOrder, ValueReply };
+export type { Arrangement, ColourScale, LayerRef, PanelChoices, Request, ScaleMode, SortOrder, ValueReply };
 export type Planes = PlanesState;
 export type MapsPanel = MapsPanelState;
 export type FiltersPanel = FiltersPanelState;
 export type Panel = PanelState;
+
+/**
+ * Widget state saved before the key was renamed held the arrangement under `layout`, the key
+ * DOMWidgetModel keeps for a Layout model reference ("IPY_MODEL_<id>"). Such a plain string becomes
+ * `arrangement`, and `layout` goes: ipywidgets would try to build a Layout view from the string.
+ */
+export function renameOldLayout<S extends Record<string, unknown>>(state: S): S {
+  const old = state.layout;
+  if (typeof old !== "string" || old.startsWith("IPY_MODEL_")) return state;
+  const { layout: _old, ...rest } = state;
+  const arrangement: Arrangement | undefined = old === "stacked" || old === "tabs" ? old : undefined;
+  return (rest.arrangement === undefined && arrangement ? { ...rest, arrangement } : rest) as unknown as S;
+}
 
 /** Binary state arrives as DataView (from the kernel or from saved widget state); view it with the right type. */
 export function asUint8(v: unknown): Uint8Array | null {

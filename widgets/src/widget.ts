@@ -1,11 +1,12 @@
 // convlens widget model and view: one model holds a list of panels (feature maps or filters);
 // with a non-empty `layers` list the view is the layer explorer, whose choices the kernel answers.
-import { DOMWidgetModel, DOMWidgetView, WidgetModel, type ISerializers, type LayoutModel } from "@jupyter-widgets/base";
+import { DOMWidgetModel, DOMWidgetView } from "@jupyter-widgets/base";
+import type { BufferJSON, Dict, ISerializers, IWidgetManager } from "@jupyter-widgets/base";
 import { button, el, select } from "./dom";
 import { renderFiltersPanel } from "./filters-panel";
 import { renderMapsPanel } from "./maps-panel";
 import type { PanelContext, PanelHandle } from "./panel";
-import { panelsFrom, type LayerRef, type Panel, type PanelChoices, type Request, type ValueReply } from "./state";
+import { panelsFrom, renameOldLayout, type LayerRef, type Panel, type PanelChoices, type Request, type ValueReply } from "./state";
 import { ensureStyles } from "./styles";
 import { MODULE_NAME, MODULE_VERSION } from "./version";
 
@@ -24,7 +25,7 @@ export class ConvLensModel extends DOMWidgetModel {
       _view_module_version: MODULE_VERSION,
       title: "",
       panels: [],
-      layout: "stacked",
+      arrangement: "stacked",
       layers: [],
       layer_index: -1,
       mode: "maps",
@@ -38,6 +39,12 @@ export class ConvLensModel extends DOMWidgetModel {
     // Typed arrays pass through unchanged: ipywidgets' remove_buffers turns them back into buffers.
     panels: { deserialize: (value: unknown) => panelsFrom(value), serialize: (value: unknown) => value as never },
   };
+
+  // Every state reaches the model through here: a kernel's comm_open and updates, and the widget
+  // state a notebook saved, where an older convlens wrote the arrangement under `layout`.
+  static override _deserialize_state(state: Dict<BufferJSON>, manager: IWidgetManager): Promise<Dict<unknown>> {
+    return super._deserialize_state(renameOldLayout(state), manager);
+  }
 }
 
 export class ConvLensView extends DOMWidgetView {
@@ -54,12 +61,6 @@ export class ConvLensView extends DOMWidgetView {
   /** resolves when the current panels are painted (tests and the bench wait on data-painted) */
   painted: Promise<void> = Promise.resolve();
 
-  // Our `layout` is "stacked" | "tabs", not a Layout model: DOMWidgetView would build a child
-  // view from the string and throw in create_view (an uncaught error per widget).
-  override setLayout(layout: LayoutModel, oldLayout?: LayoutModel): void {
-    if (layout instanceof WidgetModel) super.setLayout(layout, oldLayout);
-  }
-
   override render(): void {
     ensureStyles();
     this.el.classList.add("convlens-view");
@@ -68,7 +69,7 @@ export class ConvLensView extends DOMWidgetView {
     this.listenTo(this.model, "change:title", this.renderTitle);
     this.listenTo(this.model, "change:status", this.renderStatus);
     this.listenTo(this.model, "change:layers change:layer_index change:mode", this.renderExplorer);
-    this.listenTo(this.model, "change:panels change:layout", this.renderPanels);
+    this.listenTo(this.model, "change:panels change:arrangement", this.renderPanels);
     this.listenTo(this.model, "msg:custom", this.onCustom);
     this.renderTitle();
     this.renderStatus();
@@ -129,7 +130,7 @@ export class ConvLensView extends DOMWidgetView {
     this.disposePanels();
     this.renderStatus(); // clears a local "loading…" line once the kernel's answer arrives
     const panels = (this.model.get("panels") ?? []) as Panel[];
-    const tabs = this.model.get("layout") === "tabs" && panels.length > 1;
+    const tabs = this.model.get("arrangement") === "tabs" && panels.length > 1;
     this.tabsEl.replaceChildren();
     this.tabsEl.hidden = !tabs;
     if (this.activeTab >= panels.length) this.activeTab = 0;
