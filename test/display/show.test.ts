@@ -58,6 +58,14 @@ test("several layers open as tabs under `arrangement`, leaving ipywidgets' `layo
   assert.equal(Object.hasOwn(state, "layout"), false);
 });
 
+test("the earlier option name `layout` still arranges panels", async () => {
+  const arrangementOf = () => ((sent.filter((m) => m.msgType === "comm_open").at(-1)!.content.data as { state: JSONObject }).state).arrangement;
+  await showFeatureMaps([stack(), stack()], { layout: "tabs" });
+  assert.equal(arrangementOf(), "tabs");
+  await showLayers([stack(), stack()], { layout: "stacked" });
+  assert.equal(arrangementOf(), "stacked");
+});
+
 test("a displayed widget takes the viewer's choices from a front end, and nothing the kernel owns", async () => {
   const shown = await showFeatureMaps(stack());
   const choices = [{ maps: { colour_scale: "viridis" }, filters: {} }];

@@ -10,10 +10,12 @@ import { cachedDownload } from "../../kernel-helpers/src/models/download";
 import { vgg16 } from "../../kernel-helpers/src/index";
 import { serveFiles, tempDir } from "./fixtures";
 
-// vgg16() and the default cacheDir use Keras's cache: an empty temporary one, so the user's is never touched.
+// vgg16() and the default cacheDir use convlens's cache and look in Keras's: empty temporary ones, so the
+// user's are never touched.
 const kerasHome = tempDir();
 process.env.KERAS_HOME = kerasHome;
-delete process.env.CONVLENS_CACHE_DIR;
+const ownCache = tempDir();
+process.env.CONVLENS_CACHE_DIR = ownCache;
 delete process.env.CONVLENS_DOWNLOAD_TIMEOUT_MS;
 
 const VGG16_NOTOP = "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5";
@@ -122,9 +124,9 @@ test("a download under a known VGG file name whose md5 is not Keras's is refused
         "The download was damaged or the URL serves another file: try again, or check the URL",
     );
     assert.deepEqual(tree(root), ["cache/"], "no .part file, nothing renamed into the cache");
-    // by default into Keras's (here: a temporary) cache
+    // by default into convlens's own (here: a temporary) cache, never Keras's
     await rejectsWith(cachedDownload(`${server.url}/w/${VGG16_NOTOP}`), `is not ${VGG16_NOTOP}: its md5 is ${FOX_MD5}`);
-    assert.deepEqual(tree(kerasHome).filter((p) => p.includes(VGG16_NOTOP)), []);
+    assert.deepEqual([...tree(ownCache), ...tree(kerasHome)].filter((p) => p.includes(VGG16_NOTOP)), []);
   } finally {
     await server.close();
   }
@@ -285,6 +287,18 @@ test("after a successful download no timer keeps the process alive", { timeout: 
     }
     assert.equal(out.trim(), join(cacheDir, "fox.txt"));
     assert.ok(existsSync(join(cacheDir, "fox.txt")));
+  } finally {
+    await server.close();
+  }
+});
+
+test("by default a download is stored in convlens's own cache, never in Keras's, which is only searched", async () => {
+  const server = await serveFiles({ "/f/plain.bin": FOX });
+  try {
+    const path = await cachedDownload(`${server.url}/f/plain.bin`);
+    assert.equal(path, join(ownCache, "plain.bin"));
+    assert.deepEqual(readFileSync(path), FOX);
+    assert.deepEqual(tree(kerasHome).filter((p) => p.includes("plain.bin")), []);
   } finally {
     await server.close();
   }

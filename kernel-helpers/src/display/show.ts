@@ -29,6 +29,8 @@ export interface ShowOptions {
   title?: string;
   /** several panels: one under the other, or one tab each */
   arrangement?: ViewState["arrangement"];
+  /** @deprecated the earlier name of `arrangement`, still understood */
+  layout?: ViewState["arrangement"];
 }
 
 export interface ShowMapsOptions extends ShowOptions, Partial<MapsOptions> {
@@ -70,14 +72,14 @@ export async function showFeatureMaps(maps: ChannelStack | ChannelStack[], optio
   const stacks = Array.isArray(maps) ? maps : [maps];
   if (stacks.length === 0) throw new Error("convlens: showFeatureMaps needs at least one ChannelStack (from featureMaps(model, image, layers))");
   const image = options.image ? await imagePng(options.image) : null;
-  const { title, arrangement, image: _image, ...mapsOptions } = options;
+  const { title, arrangement, layout, image: _image, ...mapsOptions } = options;
   const sources: PanelSource[] = stacks.map((stack) => ({ kind: "maps", stack, options: mapsOptions }));
-  return open(sources, sources.map((s) => panelOf(s, image)), { title: title ?? "", arrangement: arrangement ?? "stacked" }, null);
+  return open(sources, sources.map((s) => panelOf(s, image)), { title: title ?? "", arrangement: arrangement ?? layout ?? "stacked" }, null);
 }
 
 /** The seed's several blocks in one call: the same as showFeatureMaps with a list, tabbed by default. */
 export function showLayers(maps: ChannelStack[], options: ShowMapsOptions = {}): Promise<ConvLensWidget> {
-  return showFeatureMaps(maps, { arrangement: "tabs", ...options });
+  return showFeatureMaps(maps, { ...options, arrangement: options.arrangement ?? options.layout ?? "tabs" });
 }
 
 /**
@@ -85,11 +87,11 @@ export function showLayers(maps: ChannelStack[], options: ShowMapsOptions = {}):
  * FilterStack, the grid pages through all filters and channels, asking the kernel for each page.
  */
 export async function showFilters(filters: FilterStack | FilterSource, options: ShowFiltersOptions = {}): Promise<ConvLensWidget> {
-  const { title, arrangement, pageFilters = DEFAULT_FILTER_PAGE.filters, pageChannels = DEFAULT_FILTER_PAGE.channels, ...filterOptions } = options;
+  const { title, arrangement, layout, pageFilters = DEFAULT_FILTER_PAGE.filters, pageChannels = DEFAULT_FILTER_PAGE.channels, ...filterOptions } = options;
   const compute = typeof filters === "function" ? filters : null;
   const stack = compute ? await compute({ filterStart: 0, filters: pageFilters, channelStart: 0, channels: pageChannels }) : (filters as FilterStack);
   const source: PanelSource = { kind: "filters", stack, compute, pageFilters, pageChannels, options: filterOptions };
-  return open([source], [panelOf(source, null)], { title: title ?? "", arrangement: arrangement ?? "stacked" }, null);
+  return open([source], [panelOf(source, null)], { title: title ?? "", arrangement: arrangement ?? layout ?? "stacked" }, null);
 }
 
 /**

@@ -18,11 +18,15 @@ export interface DownloadProgress {
 }
 export type ProgressHandler = (progress: DownloadProgress) => void;
 
-/** Keras's own cache first (so a file Keras already downloaded is reused), then convlens's. */
+/**
+ * Where downloads are looked for: convlens's own cache first (CONVLENS_CACHE_DIR, else
+ * $XDG_CACHE_HOME/convlens or ~/.cache/convlens), where they are also stored, then Keras's cache
+ * (KERAS_HOME/models or ~/.keras/models), so a file Keras already downloaded is reused. convlens
+ * writes only to its own.
+ */
 export function cacheDirs(): string[] {
-  const dirs = [join(process.env.KERAS_HOME ?? join(homedir(), ".keras"), "models")];
-  if (process.env.CONVLENS_CACHE_DIR) dirs.push(process.env.CONVLENS_CACHE_DIR);
-  return dirs;
+  const own = process.env.CONVLENS_CACHE_DIR || join(process.env.XDG_CACHE_HOME || join(homedir(), ".cache"), "convlens");
+  return [own, join(process.env.KERAS_HOME ?? join(homedir(), ".keras"), "models")];
 }
 
 /** A progress bar written to stderr with carriage returns (JupyterLab redraws it in place). */
@@ -274,6 +278,11 @@ async function downloadTo(
     const header = encoding === "" || encoding === "identity" ? response.headers.get("content-length") : null;
     total = header ? Number(header) : undefined;
     const out = createWriteStream(path);
+    // a write that fails (a full disk, a folder gone) ends the download instead of waiting for a drain that never comes
+    const writeFailed = new Promise<never>((_, reject) =>
+      out.once("error", (error) => reject(new ConvlensError(`cannot write the download of ${url} to ${path}: ${error.message}; nothing was cached (free some disk space or give another cacheDir)`))),
+    );
+    writeFailed.catch(() => undefined); // observed below, where it matters
     try {
       const reader = response.body.getReader();
       for (;;) {
@@ -297,11 +306,11 @@ async function downloadTo(
         }
         if (chunk.done) break;
         loaded += chunk.value.byteLength;
-        if (!out.write(chunk.value)) await new Promise<void>((resolve) => out.once("drain", () => resolve()));
+        if (!out.write(chunk.value)) await Promise.race([new Promise<void>((resolve) => out.once("drain", () => resolve())), writeFailed]);
         onProgress({ url, loaded, total, fromCache: false, done: false });
       }
     } finally {
-      await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
+      await Promise.race([new Promise<void>((resolve) => out.end(() => resolve())), writeFailed]);
     }
   } catch (error) {
     // drop the connection of a response given up on (a no-op once the body was read)

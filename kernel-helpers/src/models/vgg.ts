@@ -10,7 +10,7 @@ const KERAS_WEIGHTS = "https://storage.googleapis.com/tensorflow/keras-applicati
 
 export interface VggOptions {
   /**
-   * "imagenet" (default): the Keras applications file, from the Keras cache (~/.keras/models)
+   * "imagenet" (default): the Keras applications file, from a cache (convlens's or Keras's ~/.keras/models)
    * or downloaded into it; a path or http(s) URL of a Keras .h5 weights file; null: random weights.
    */
   weights?: "imagenet" | string | null;
@@ -18,7 +18,7 @@ export interface VggOptions {
   includeTop?: boolean;
   /** [height, width, 3]; default [224, 224, 3] (the top needs exactly that) */
   inputShape?: [number, number, number];
-  /** download cache folder (default ~/.keras/models, where Keras looks too) */
+  /** download cache folder (default: convlens's own, see cacheDirs(); Keras's ~/.keras/models is searched too) */
   cacheDir?: string;
   onProgress?: ProgressHandler | false;
 }

@@ -6,7 +6,7 @@ import { cachedDownload, type ProgressHandler, textProgress } from "./download";
 import { checkHdf5, openKerasWeights } from "./h5";
 
 export interface WeightsSourceOptions {
-  /** cache folder for downloads (default ~/.keras/models) */
+  /** cache folder for downloads (default: convlens's own, see cacheDirs()) */
   cacheDir?: string;
   /** file name in the cache (default: the URL's last segment) */
   fileName?: string;
