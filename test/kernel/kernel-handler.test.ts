@@ -158,3 +158,20 @@ test("kernel_info names the language and protocol", async () => {
   assert.equal((reply?.content.language_info as JSONObject).name, "typescript");
   assert.equal(reply?.content.protocol_version, "5.3");
 });
+
+test("an interrupt aborts the running cell's signal, so a long computation watching it stops; the next cell gets a fresh one", async () => {
+  // the cell waits on the signal the way a convlens optimisation loop does, and says what it saw
+  const code = `
+const signal = (globalThis as any)[Symbol.for("convlens.kernel.runtime")].cellSignal as AbortSignal;
+(globalThis as any).__seen = new Promise((resolve) => signal.addEventListener("abort", () => resolve(String(signal.reason))));
+await new Promise(() => {});`;
+  const running = kernel.handle(request("execute_request", { code }));
+  while ((globalThis as { __seen?: unknown }).__seen === undefined) await new Promise((r) => setTimeout(r, 10));
+  const reply = await kernel.handle(request("interrupt_request", {}), "control");
+  assert.equal(reply?.content.status, "ok");
+  assert.match(String(await (globalThis as { __seen?: Promise<string> }).__seen), /the cell was interrupted/);
+  assert.equal((await running)?.content.status, "error");
+  const next = request("execute_request", { code: `(globalThis as any)[Symbol.for("convlens.kernel.runtime")].cellSignal.aborted` });
+  await kernel.handle(next);
+  assert.deepEqual(outputsOf(next).find((m) => m.msgType === "execute_result")?.content.data, { "text/plain": "false" });
+});

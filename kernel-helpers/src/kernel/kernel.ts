@@ -151,7 +151,7 @@ export class ConvlensKernel {
         // No history is kept (tslab keeps none either); an empty list is a valid answer.
         return { msgType: "history_reply", content: { status: "ok", history: [] } };
       case "interrupt_request":
-        this.executor.interrupt();
+        this.interrupt();
         return { msgType: "interrupt_reply", content: { status: "ok" } };
       case "shutdown_request":
         return { msgType: "shutdown_reply", content: { status: "ok", restart: content.restart === true } };
@@ -194,6 +194,12 @@ export class ConvlensKernel {
     return run;
   }
 
+  /** Interrupts the running cell: tslab stops awaiting it, and convlens's long computations stop too. */
+  interrupt(): void {
+    this.runtime.interrupt();
+    this.executor.interrupt();
+  }
+
   private async execute(msg: KernelMessage, epoch: number): Promise<JSONObject> {
     const content = msg.content;
     const code = stringField(content, "code");
@@ -204,6 +210,7 @@ export class ConvlensKernel {
     const count = storeHistory ? ++this.executionCount : this.executionCount;
     // From here on, outputs (streams, displays, comm traffic) belong to this cell.
     this.runtime.setParent(msg.header);
+    this.runtime.beginCell();
     if (!silent) this.runtime.publish("execute_input", { code, execution_count: count });
     this.cell = { silent, count, errors: [] };
     let ok: boolean;

@@ -93,7 +93,7 @@ async function main(argv: string[]): Promise<void> {
     return sockets.close();
   };
 
-  process.on("SIGINT", () => kernel.executor.interrupt());
+  process.on("SIGINT", () => kernel.interrupt());
   // Code a cell left running (timers, promises) must not kill the kernel.
   process.on("uncaughtException", (e) => runtime.userError("code scheduled by a cell", e));
   process.on("unhandledRejection", (e) => runtime.userError("a promise of a cell (unhandled rejection)", e));

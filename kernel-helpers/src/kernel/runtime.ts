@@ -44,6 +44,7 @@ export class KernelRuntime {
   readonly comms: CommManager;
   readonly widgets = new Map<string, LiveWidget>();
   private parent: ParentHeader = {};
+  private cell = new AbortController();
 
   constructor(
     private readonly outlet: Outlet,
@@ -62,6 +63,21 @@ export class KernelRuntime {
 
   publish(msgType: IopubMsgType, content: JSONObject, metadata: JSONObject = {}, buffers: ArrayBufferView[] = [], parentHeader: ParentHeader = this.parent): void {
     this.outlet({ msgType, content, metadata, buffers, parentHeader });
+  }
+
+  /** Aborted when the running cell is interrupted: long computations (an optimisation loop) watch it. */
+  get cellSignal(): AbortSignal {
+    return this.cell.signal;
+  }
+
+  /** A cell starts: a fresh signal for it (tslab's interrupt only stops awaiting the cell, not its work). */
+  beginCell(): void {
+    this.cell = new AbortController();
+  }
+
+  /** The user interrupted the kernel: the running cell's signal is aborted. */
+  interrupt(): void {
+    this.cell.abort(new Error("the cell was interrupted"));
   }
 
   setParent(header: ParentHeader): void {
@@ -130,4 +146,9 @@ export function kernelRuntime(): KernelRuntime {
     );
   }
   return runtime;
+}
+
+/** The running cell's interrupt signal inside a convlens kernel; undefined elsewhere (a script, a unit test). */
+export function currentCellSignal(): AbortSignal | undefined {
+  return (globalThis as RuntimeHolder)[RUNTIME_KEY]?.cellSignal;
 }
