@@ -1,0 +1,224 @@
+// maximizeActivation: synthesised images excite their channels more than any sample photo does,
+// are repeatable from a seed, can be cancelled, and refuse bad input with a convlens error.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+import * as tf from "@tensorflow/tfjs-node";
+import { maximizeActivation, type MaximizeOptions } from "../../kernel-helpers/src/compute/maximize";
+import { featureMaps } from "../../kernel-helpers/src/compute/featureMaps";
+import { loadImage } from "../../kernel-helpers/src/compute/images";
+import { demoCnn, SAMPLE_PHOTOS } from "../../kernel-helpers/src/demo";
+import { convlensRoot } from "../../kernel-helpers/src/demo/photos";
+import { setPreprocessing } from "../../kernel-helpers/src/models/info";
+import type { ChannelStack } from "../../kernel-helpers/src/types";
+import { tinyCnn } from "./fixtures";
+
+const IMAGES = join(convlensRoot(), "notebooks", "images");
+
+function channelMean(maps: ChannelStack, channel: number): number {
+  const plane = maps.height * maps.width;
+  let sum = 0;
+  for (let i = 0; i < plane; i++) sum += maps.data[channel * plane + i];
+  return sum / plane;
+}
+
+/** Any input size: conv (relu) → pool → conv (linear) → pool; "none" preprocessing unless told. */
+function flexibleCnn(preprocess: "none" | "caffe" = "none"): tf.LayersModel {
+  const init = (seed: number) => tf.initializers.glorotUniform({ seed });
+  const model = tf.sequential({ name: "flexible" });
+  model.add(
+    tf.layers.conv2d({
+      inputShape: [null, null, 3],
+      filters: 6,
+      kernelSize: 3,
+      activation: "relu",
+      name: "conv_a",
+      kernelInitializer: init(1),
+    }),
+  );
+  model.add(tf.layers.maxPooling2d({ poolSize: 2, name: "pool_a" }));
+  model.add(tf.layers.conv2d({ filters: 5, kernelSize: 3, name: "conv_b", kernelInitializer: init(2) }));
+  model.add(tf.layers.maxPooling2d({ poolSize: 2, name: "pool_b" }));
+  setPreprocessing(model, preprocess);
+  return model;
+}
+
+test("each synthesised image beats every sample photo on its channel, and ≥ 3× the starting noise", async () => {
+  const files = readdirSync(IMAGES).filter((f) => /\.(png|jpg)$/.test(f));
+  const missing = `the sample photos are missing from ${IMAGES}: run the set-up (scripts/setup.sh)`;
+  assert.equal(files.length, SAMPLE_PHOTOS.length, missing);
+  const photos = await Promise.all(files.map((f) => loadImage(join(IMAGES, f))));
+  const model = await demoCnn();
+  const layer = "block3_conv1"; // a deep conv layer of the demo CNN: 8×8 maps of 128 channels
+  const page = [0, 1, 2, 3, 4, 5, 6, 7];
+  // featureMaps resizes each photo to the model's 32×32 input, as a notebook would
+  const photoMaps = await Promise.all(photos.map(async (p) => (await featureMaps(model, p, layer))[0]));
+  const before = tf.memory().numTensors;
+  const steps: number[] = [];
+  const onProgress = (step: number) => steps.push(step);
+  const result = await maximizeActivation(model, layer, page, { steps: 128, seed: 7, onProgress });
+  assert.equal(tf.memory().numTensors, before, "no tensor outlives the call");
+  assert.equal(steps.length, 128);
+  assert.equal(result.objective, "pre-activation");
+  assert.deepEqual([result.height, result.width, result.totalChannels], [32, 32, 128]);
+  const report: string[] = [];
+  for (const [i, entry] of result.channels.entries()) {
+    assert.equal(entry.channel, page[i]);
+    assert.equal(entry.image.rgb.length, 32 * 32 * 3);
+    // measured again from the returned 8-bit image, the way a notebook would
+    const measured = channelMean((await featureMaps(model, entry.image, layer))[0], entry.channel);
+    const tolerance = 1e-4 * Math.max(1, measured);
+    assert.ok(Math.abs(measured - entry.activation) <= tolerance, `${measured} vs reported ${entry.activation}`);
+    const best = Math.max(...photoMaps.map((maps) => channelMean(maps, entry.channel)));
+    const start = entry.startActivation;
+    const numbers = `${measured.toFixed(3)} (best photo ${best.toFixed(3)}, start ${start.toFixed(3)})`;
+    const line = `channel ${entry.channel}: ${numbers}`;
+    report.push(line);
+    assert.ok(measured > best, line);
+    // A channel that the flat grey start already excites more than any photo (a bias-driven
+    // "flat area" unit: channel 5 here) cannot triple within the 0–255 pixel range: unregularised
+    // pixel ascent tops out near 1.8× its start. It must still climb.
+    assert.ok(measured >= (start < best ? 3 : 1.2) * start, line);
+  }
+  console.log(`# ${layer}\n# ${report.join("\n# ")}`);
+  model.dispose();
+});
+
+test("the same seed gives identical bytes; another seed, other images", async () => {
+  const model = await demoCnn();
+  const options: MaximizeOptions = { steps: 6, seed: 11 };
+  const run = async (o: MaximizeOptions) => {
+    const result = await maximizeActivation(model, "block2_conv2", [5, 9, 30], o);
+    return result.channels.map((c) => Buffer.from(c.image.rgb));
+  };
+  const [a, b, c] = [await run(options), await run(options), await run({ ...options, seed: 12 })];
+  a.forEach((bytes, i) => {
+    assert.ok(bytes.equals(b[i]), `channel image ${i} differs between two runs with seed 11`);
+    assert.ok(!bytes.equals(c[i]), `channel image ${i} is the same with seeds 11 and 12`);
+  });
+  // a channel's image does not depend on the rest of its page (its own noise stream; shared transforms)
+  const alone = Buffer.from((await maximizeActivation(model, "block2_conv2", 9, options)).channels[0].image.rgb);
+  const differing = alone.filter((v, i) => v !== a[1][i]).length;
+  const furthest = Math.max(...alone.map((v, i) => Math.abs(v - a[1][i])));
+  assert.ok(differing <= alone.length / 100 && furthest <= 1, `${differing} bytes differ, by up to ${furthest}`);
+  const noSeed = await maximizeActivation(model, "block2_conv2", 5, { steps: 1 });
+  assert.ok(Number.isInteger(noSeed.seed) && noSeed.seed >= 0, "a run without a seed reports the one it drew");
+  const again = await maximizeActivation(model, "block2_conv2", 5, { steps: 1, seed: noSeed.seed });
+  assert.ok(Buffer.from(again.channels[0].image.rgb).equals(Buffer.from(noSeed.channels[0].image.rgb)));
+  model.dispose();
+});
+
+test("aborting the signal mid-run cancels with a convlens error and leaks nothing", async () => {
+  const model = await demoCnn();
+  await maximizeActivation(model, "block3_conv2", [0, 1], { steps: 1, seed: 1 }); // builds what is cached per model
+  const before = tf.memory().numTensors;
+  const controller = new AbortController();
+  const seen: [number, number][] = [];
+  await assert.rejects(
+    maximizeActivation(model, "block3_conv2", [0, 1], {
+      steps: 50,
+      seed: 1,
+      signal: controller.signal,
+      onProgress: (step, steps) => {
+        seen.push([step, steps]);
+        if (step === 3) controller.abort();
+      },
+    }),
+    (error: Error) => error.name === "ConvlensError" && /^convlens: .*cancelled after 3 of 50 steps/.test(error.message),
+  );
+  assert.deepEqual(seen, [[1, 50], [2, 50], [3, 50]]);
+  assert.equal(tf.memory().numTensors, before, "nothing left behind by the cancelled run");
+  // an interrupt arriving from outside (a timer, as a kernel's SIGINT handler would) lands between steps
+  const outside = new AbortController();
+  setTimeout(() => outside.abort(), 30);
+  const long = maximizeActivation(model, "block3_conv2", [0, 1], { steps: 100000, signal: outside.signal });
+  await assert.rejects(long, /cancelled/);
+  assert.equal(tf.memory().numTensors, before);
+  const early = maximizeActivation(model, "block3_conv2", 0, { signal: AbortSignal.abort() });
+  await assert.rejects(early, /cancelled after 0 of 128 steps/);
+  model.dispose();
+});
+
+test("progress is reported once per step; twenty short calls leak no tensor", async () => {
+  const model = tinyCnn();
+  await maximizeActivation(model, "conv_b", [0, 5], { steps: 1, seed: 1 });
+  const before = tf.memory().numTensors;
+  for (let i = 0; i < 20; i++) {
+    const calls: number[] = [];
+    const onProgress = (step: number, steps: number) => calls.push(step * 100 + steps);
+    const result = await maximizeActivation(model, i % 2 ? "conv_b" : "pool_a", [0, 3], { steps: 2, seed: i, onProgress });
+    assert.deepEqual(calls, [102, 202]);
+    assert.equal(result.channels.length, 2);
+  }
+  assert.equal(tf.memory().numTensors, before);
+  model.dispose();
+});
+
+test("a model of any input size gets the size asked for; images are in display space for caffe too", async () => {
+  const model = flexibleCnn("caffe");
+  const result = await maximizeActivation(model, "conv_a", [1, 4], { steps: 20, seed: 3, size: [20, 24] });
+  assert.deepEqual([result.height, result.width], [20, 24]);
+  for (const entry of result.channels) {
+    assert.deepEqual([entry.image.height, entry.image.width, entry.image.rgb.length], [20, 24, 20 * 24 * 3]);
+    // featureMaps applies the model's caffe preprocessing to the returned RGB: the same number
+    const measured = channelMean((await featureMaps(model, entry.image, "conv_a"))[0], entry.channel);
+    const tolerance = 1e-4 * Math.max(1, measured);
+    assert.ok(Math.abs(measured - entry.activation) <= tolerance, `${measured} vs ${entry.activation}`);
+    assert.ok(entry.activation > entry.startActivation, `channel ${entry.channel} climbed`);
+  }
+  const pixel = await maximizeActivation(model, "conv_b", 2, { steps: 20, seed: 3, size: 16, parameterization: "pixel" });
+  assert.equal(pixel.objective, "output"); // a linear conv: its output is its pre-activation
+  assert.equal(pixel.parameterization, "pixel");
+  assert.ok(pixel.channels[0].activation > pixel.channels[0].startActivation);
+  assert.equal((await maximizeActivation(model, "pool_a", 0, { steps: 1, seed: 1 })).height, 128, "the default size");
+  model.dispose();
+});
+
+test("bad input is refused with a convlens error that names the fix", async () => {
+  const model = await demoCnn();
+  const flexible = flexibleCnn();
+  const page = (channels: number | number[]) => () => maximizeActivation(model, "block3_conv2", channels);
+  const options = (o: MaximizeOptions) => () => maximizeActivation(model, "block3_conv2", 0, o);
+  const cases: [() => Promise<unknown>, RegExp][] = [
+    [
+      () => maximizeActivation(model, "avg_pool", 0),
+      /layer 9 "avg_pool" \(GlobalAveragePooling2D\) has output shape \[null, 128\].*convolution or pooling layer/,
+    ],
+    [() => maximizeActivation(model, "block3_conv3", 0), /no layer named "block3_conv3"/],
+    [page(128), /channel 128 is out of range: layer 7 "block3_conv2" has 128 channels, so use integers from 0 to 127/],
+    [page([1, -1]), /channel -1 is out of range/],
+    [page(1.5), /channel 1.5 is not an integer: layer 7/],
+    [page([]), /needs a channel index or a non-empty list/],
+    [page([3, 3]), /channel 3 is asked for twice/],
+    [options({ steps: 0 }), /steps must be an integer ≥ 1/],
+    [options({ steps: 2.5 }), /steps must be an integer ≥ 1/],
+    [options({ size: 64 }), /fixed 32×32 input, so size 64 cannot be used; leave size out/],
+    [options({ learningRate: -1 }), /learningRate must be a positive number/],
+    [options({ seed: -3 }), /seed must be an integer from 0/],
+    [options({ jitter: 40 }), /jitter must be a shift in pixels from 0 to less than the image side \(32\)/],
+    [options({ parameterization: "lucid" as "pixel" }), /parameterization must be "fourier" or "pixel"/],
+    [
+      options({ steps: 1, stepz: 3 } as MaximizeOptions),
+      /unknown maximizeActivation option "stepz"; the options are steps, size/,
+    ],
+    [options({ onProgress: 3 as unknown as () => void }), /onProgress must be a function/],
+    [options({ signal: {} as AbortSignal }), /signal must be an AbortSignal/],
+    [
+      () => maximizeActivation(flexible, "pool_b", 0, { size: 6 }),
+      /layer \d "(conv_b|pool_b)" has no pixels left .* for a 6×6 image/,
+    ],
+    [
+      () => maximizeActivation(flexible, "conv_a", 0, { size: 0 }),
+      /size must be an integer from 1 to 1024, or a \[height, width\] pair/,
+    ],
+    [() => maximizeActivation(Promise.resolve(model) as unknown as tf.LayersModel, 1, 0), /it is a Promise: add await/],
+  ];
+  const before = tf.memory().numTensors;
+  for (const [call, pattern] of cases) {
+    await assert.rejects(call(), (e: Error) => e.name === "ConvlensError" && pattern.test(e.message), String(pattern));
+  }
+  assert.equal(tf.memory().numTensors, before);
+  model.dispose();
+  flexible.dispose();
+});
