@@ -20,6 +20,11 @@ export interface ChannelStack {
   /** min / max over every channel */
   min: number;
   max: number;
+  /**
+   * Which input pixels reach each unit, axis by axis (see receptiveFieldAxes); absent where the
+   * path from the input is not a single conv/pool stack.
+   */
+  receptiveField?: { input: { height: number; width: number }; rows: Int32Array; cols: Int32Array };
 }
 
 export type FilterNormalisation = "minmax" | "symmetric" | "raw";

@@ -15,6 +15,7 @@ import * as tf from "@tensorflow/tfjs-node";
 import { buildVgg } from "../../kernel-helpers/src/models/vgg";
 import {
   receptiveField,
+  receptiveFieldAxes,
   receptiveFieldOf,
   type PixelBox,
   type ReceptiveField,
@@ -393,13 +394,19 @@ for (const config of CONFIGS) {
     let whole = 0;
     names.forEach((name, i) => {
       const field = receptiveField(model, name);
+      const axes = receptiveFieldAxes(model, name);
       assert.deepEqual([field.output.height, field.output.width], [brute[i].length, brute[i][0].length], name);
+      assert.deepEqual([axes.rows.length, axes.cols.length], [2 * brute[i].length, 2 * brute[i][0].length], name);
       assert.deepEqual(field.size, sizes[i], `${name}: the size measured on a 96×96 image`);
       brute[i].forEach((rowBoxes, r) =>
         rowBoxes.forEach((expected, c) => {
           const unit = receptiveFieldOf(model, name, r, c);
           const where = `${name} unit (${r}, ${c})`;
           assert.deepEqual(unit.clipped, expected, where);
+          // the widget's axis-wise form of the same boxes
+          const [top, bottom, left, right] = [axes.rows[2 * r], axes.rows[2 * r + 1], axes.cols[2 * c], axes.cols[2 * c + 1]];
+          if (expected) assert.deepEqual([top, bottom, left, right], [expected.top, expected.top + expected.height - 1, expected.left, expected.left + expected.width - 1], `${where} axes`);
+          else assert.ok(top === -1 || left === -1, `${where} axes: only padding`);
           // where the reaching pixels span the whole measured size, they are the whole box
           if (expected && expected.height === sizes[i].height) {
             assert.deepEqual([unit.box.top, unit.box.height], [expected.top, expected.height], `${where} rows`);

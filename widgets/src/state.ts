@@ -64,13 +64,33 @@ function planesFrom(raw: Record<string, unknown>): Planes {
   };
 }
 
+export function asInt32(v: unknown): Int32Array | null {
+  if (v instanceof Int32Array) return v;
+  const bytes = asUint8(v);
+  if (!bytes) return null;
+  const aligned = bytes.byteOffset % 4 === 0 ? bytes : bytes.slice();
+  return new Int32Array(aligned.buffer, aligned.byteOffset, Math.floor(aligned.byteLength / 4));
+}
+
+/** A maps panel's receptive fields; null when absent or malformed (saved by an older convlens). */
+function receptiveFieldFrom(raw: unknown): MapsPanel["receptive_field"] {
+  if (raw === null || typeof raw !== "object") return null;
+  const r = raw as Record<string, unknown>;
+  const rows = asInt32(r.rows);
+  const cols = asInt32(r.cols);
+  const height = Number(r.input_height);
+  const width = Number(r.input_width);
+  if (!rows || !cols || !(height > 0) || !(width > 0)) return null;
+  return { input_height: height, input_width: width, rows, cols };
+}
+
 /** Deserialiser of the `panels` key: typed arrays where the kernel sent buffers. */
 export function panelsFrom(raw: unknown): Panel[] {
   if (!Array.isArray(raw)) return [];
   return raw.map((p: Record<string, unknown>) => {
     const planes = planesFrom((p.planes ?? {}) as Record<string, unknown>);
     if (p.kind === "maps") {
-      return { ...(p as unknown as MapsPanel), planes, means: asFloat32(p.means) ?? new Float32Array(planes.count), image: asUint8(p.image) };
+      return { ...(p as unknown as MapsPanel), planes, means: asFloat32(p.means) ?? new Float32Array(planes.count), image: asUint8(p.image), receptive_field: receptiveFieldFrom(p.receptive_field) };
     }
     return { ...(p as unknown as FiltersPanel), planes };
   });

@@ -3,9 +3,11 @@
 import * as tf from "@tensorflow/tfjs-node";
 import { ConvlensError, describeValue } from "../errors";
 import { type LayerSpec, resolveLayer } from "../layers";
+import { layersView } from "../layers-view";
 import type { ChannelStack, LayerRef } from "../types";
 import { checkModel } from "./check";
 import { checkInputFits } from "./geometry";
+import { receptiveFieldAxes } from "./receptive-field";
 import { imageToInput, type ImageSource, type InputOptions, isLoadedImage, loadImage, type LoadedImage } from "./images";
 import { GraphRunError } from "./graph/feature-graph";
 import { giveUpGraph, graphOf } from "./graph/per-model";
@@ -23,7 +25,7 @@ export type FeatureMapsEngine = { engine: "graph" } | { engine: "layers"; reason
 export function featureMapsEngine(model: tf.LayersModel, layers: LayerSpec | LayerSpec[]): FeatureMapsEngine {
   checkModel(model, "featureMapsEngine");
   const refs = checkLayers(model, layers);
-  const graph = graphOf(model);
+  const graph = graphOf(layersView(model));
   if (typeof graph === "string") return { engine: "layers", reason: graph };
   const reasons = refs.map((ref) => graph.whyNot(ref.index)).filter((why): why is string => why !== undefined);
   return reasons.length === 0 ? { engine: "graph" } : { engine: "layers", reason: reasons[0] };
@@ -63,10 +65,12 @@ export function featureMapsSync(model: tf.LayersModel, image: LoadedImage | tf.T
   const distinct = [...new Map(refs.map((ref) => [ref.index, ref])).values()];
   const input = imageToInput(model, image, options);
   const [, inputHeight, inputWidth] = input.shape;
+  // refs index the view: model itself, or its flat form when it nests models (layers-view.ts)
+  const view = layersView(model);
   let maps: ChannelStack[];
   try {
-    checkInputFits(model, inputHeight, inputWidth, distinct.map((ref) => model.layers[ref.index].output as tf.SymbolicTensor));
-    maps = computeMaps(model, input, distinct);
+    checkInputFits(view, inputHeight, inputWidth, distinct.map((ref) => view.layers[ref.index].output as tf.SymbolicTensor));
+    maps = computeMaps(view, input, distinct);
   } finally {
     input.dispose();
   }
@@ -75,6 +79,7 @@ export function featureMapsSync(model: tf.LayersModel, image: LoadedImage | tf.T
   if (empty) {
     throw new ConvlensError(`layer ${empty.layer.index} "${empty.layer.name}" has no pixels left (${empty.height}×${empty.width}) for a ${inputHeight}×${inputWidth} image: the image is too small for this model; use a larger one`);
   }
+  for (const stack of maps) stack.receptiveField = fieldAxes(model, stack.layer, inputHeight, inputWidth);
   const handedOut = new Set<ChannelStack>();
   return refs.map((ref) => {
     const found = maps.find((m) => m.layer.index === ref.index) as ChannelStack;
@@ -82,6 +87,16 @@ export function featureMapsSync(model: tf.LayersModel, image: LoadedImage | tf.T
     handedOut.add(found);
     return copy ? { ...found, data: found.data.slice() } : found;
   });
+}
+
+/** The receptive field of every unit of a layer, for the widget's hover box; none for a branching model. */
+function fieldAxes(model: tf.LayersModel, layer: LayerRef, height: number, width: number): ChannelStack["receptiveField"] {
+  try {
+    return receptiveFieldAxes(model, layer.index, { height, width });
+  } catch (error) {
+    if (error instanceof ConvlensError) return undefined;
+    throw error;
+  }
 }
 
 /** One forward pass for distinct `refs`: the model's TF graph when it covers them, else the LayersModel. */

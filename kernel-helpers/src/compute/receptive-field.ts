@@ -116,6 +116,31 @@ export function receptiveFieldOf(
 }
 
 /**
+ * Every unit's clipped box at once, axis by axis (a box is a row interval × a column interval):
+ * rows[2r], rows[2r + 1] are the first and last input row reaching units of output row r, and
+ * likewise cols; −1, −1 where only padding reaches. What the feature-map widget draws on hover.
+ */
+export interface ReceptiveFieldAxes {
+  input: { height: number; width: number };
+  rows: Int32Array;
+  cols: Int32Array;
+}
+
+export function receptiveFieldAxes(model: tf.LayersModel, layer: LayerSpec, options?: ReceptiveFieldOptions): ReceptiveFieldAxes {
+  const path = trace(model, layer, options, "receptiveFieldAxes");
+  const axis = (a: 0 | 1, count: number) => {
+    const steps = path.steps.map((s) => s[a]);
+    const out = new Int32Array(2 * count).fill(-1);
+    for (let unit = 0; unit < count; unit++) {
+      const reached = reach(steps, unit);
+      if (reached) out.set(reached, 2 * unit);
+    }
+    return out;
+  };
+  return { input: path.input, rows: axis(0, path.output.height), cols: axis(1, path.output.width) };
+}
+
+/**
  * How one layer maps its output units (0 … outLength − 1) to its input along one axis: unit i
  * reads the input positions i · stride − before + t · dilation for t = 0 … kernel − 1; those
  * outside 0 … inLength − 1 are padding.
@@ -404,6 +429,15 @@ function fieldOf(path: Path): ReceptiveField {
 function reach(steps: Step[], unit: number): [number, number] | null {
   let lo = unit;
   let hi = unit;
+  // windows without holes (no dilation, stride ≤ kernel) read a contiguous span from a contiguous one
+  if (steps.every((s) => s.dilation === 1 && s.stride <= s.kernel)) {
+    for (let i = steps.length - 1; i >= 0; i--) {
+      const { kernel, stride, before, inLength } = steps[i];
+      [lo, hi] = [Math.max(0, lo * stride - before), Math.min(inLength - 1, hi * stride - before + kernel - 1)];
+      if (lo > hi) return null;
+    }
+    return [lo, hi];
+  }
   let seen: Uint8Array | null = null; // positions lo … hi that are read; null: all of them
   for (let i = steps.length - 1; i >= 0; i--) {
     const { kernel, stride, dilation, before, inLength } = steps[i];

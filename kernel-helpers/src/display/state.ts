@@ -49,6 +49,9 @@ export function mapsPanel(stack: ChannelStack, image: Uint8Array | null, options
     planes: planesState(stack.data, stack.channels, stack.height, stack.width),
     means: planeMeans(stack.data, stack.channels, stack.height * stack.width),
     image,
+    receptive_field: stack.receptiveField
+      ? { input_height: stack.receptiveField.input.height, input_width: stack.receptiveField.input.width, rows: stack.receptiveField.rows, cols: stack.receptiveField.cols }
+      : null,
     page_size: o.pageSize,
     columns: o.columns,
     colour_scale: o.colourScale,

@@ -40,6 +40,12 @@ export interface MapsPanelState {
   means: Float32Array;
   /** the input image as PNG bytes, shown beside the grid */
   image: Uint8Array | null;
+  /**
+   * Which input pixels reach each unit (hover draws that box on the image): rows[2r], rows[2r + 1]
+   * are the first and last input row of output row r (−1 where only padding reaches), likewise
+   * cols; in the model input's pixels, `input_height` × `input_width`. Null when not known.
+   */
+  receptive_field: { input_height: number; input_width: number; rows: Int32Array; cols: Int32Array } | null;
   page_size: number;
   columns: number;
   colour_scale: ColourScale;
