@@ -57,21 +57,34 @@ function reflect(u: number, n: number): number {
 export function warpTable(warp: Warp, height: number, width: number): { indices: Int32Array; weights: Float32Array } {
   const indices = new Int32Array(height * width * 4);
   const weights = new Float32Array(height * width * 4);
-  const [cy, cx] = [(height - 1) / 2, (width - 1) / 2];
+  const cy = (height - 1) / 2;
+  const cx = (width - 1) / 2;
   const cos = Math.cos(warp.angle) / warp.scale;
   const sin = Math.sin(warp.angle) / warp.scale;
-  for (let y = 0; y < height; y++)
+  // plain scalar code: this runs every step, for every pixel
+  for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
-      const [dy, dx] = [y - cy, x - cx];
+      const dy = y - cy;
+      const dx = x - cx;
       const sy = reflect(cy + cos * dy - sin * dx - warp.shiftY, height);
       const sx = reflect(cx + sin * dy + cos * dx - warp.shiftX, width);
-      const [y0, x0] = [Math.floor(sy), Math.floor(sx)];
-      const [y1, x1] = [Math.min(y0 + 1, height - 1), Math.min(x0 + 1, width - 1)];
-      const [fy, fx] = [sy - y0, sx - x0];
+      const y0 = Math.floor(sy);
+      const x0 = Math.floor(sx);
+      const y1 = Math.min(y0 + 1, height - 1);
+      const x1 = Math.min(x0 + 1, width - 1);
+      const fy = sy - y0;
+      const fx = sx - x0;
       const at = (y * width + x) * 4;
-      indices.set([y0 * width + x0, y0 * width + x1, y1 * width + x0, y1 * width + x1], at);
-      weights.set([(1 - fy) * (1 - fx), (1 - fy) * fx, fy * (1 - fx), fy * fx], at);
+      indices[at] = y0 * width + x0;
+      indices[at + 1] = y0 * width + x1;
+      indices[at + 2] = y1 * width + x0;
+      indices[at + 3] = y1 * width + x1;
+      weights[at] = (1 - fy) * (1 - fx);
+      weights[at + 1] = (1 - fy) * fx;
+      weights[at + 2] = fy * (1 - fx);
+      weights[at + 3] = fy * fx;
     }
+  }
   return { indices, weights };
 }
 
