@@ -12,3 +12,6 @@ export { convLayers, filters, biases, type ConvLayerInfo, type FilterOptions } f
 export { loadImage, imageToInput, preprocess, type LoadedImage, type ImageSource, type InputOptions } from "./images";
 export { featureMaps, featureMapsEngine, featureMapsSync, type FeatureMapsEngine, type ImageLike } from "./featureMaps";
 export { predict, imagenetLabel, readLabels, type Prediction, type PredictOptions } from "./predict";
+export { receptiveField, receptiveFieldOf, receptiveFieldAxes, type ReceptiveField, type UnitReceptiveField, type ReceptiveFieldAxes, type ReceptiveFieldOptions, type PixelBox } from "./receptive-field";
+export * from "./attribution";
+export { maximizeActivation, type MaximizeOptions, type MaximizedChannel, type MaximizedActivations } from "./maximize";
