@@ -6,6 +6,7 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-node";
 import { maximizeActivation, type MaximizeOptions } from "../../kernel-helpers/src/compute/maximize";
+import { scoredTensor } from "../../kernel-helpers/src/compute/maximize-objective";
 import { featureMaps } from "../../kernel-helpers/src/compute/featureMaps";
 import { loadImage } from "../../kernel-helpers/src/compute/images";
 import { demoCnn, SAMPLE_PHOTOS } from "../../kernel-helpers/src/demo";
@@ -219,6 +220,35 @@ test("bad input is refused with a convlens error that names the fix", async () =
     await assert.rejects(call(), (e: Error) => e.name === "ConvlensError" && pattern.test(e.message), String(pattern));
   }
   assert.equal(tf.memory().numTensors, before);
+  model.dispose();
+  flexible.dispose();
+});
+
+test("what is climbed is the layer's own computation: its pre-activation, or its output", async () => {
+  const model = await demoCnn();
+  const flexible = flexibleCnn();
+  const upTo = (m: tf.LayersModel) => (t: tf.SymbolicTensor) => tf.model({ inputs: m.inputs, outputs: t });
+  const x = tf.randomNormal([2, 32, 32, 3], 0, 1, "float32", 5) as tf.Tensor4D;
+  const check = (m: tf.LayersModel, name: string, kind: "pre-activation" | "output") => {
+    const index = m.layers.findIndex((l) => l.name === name);
+    const scored = scoredTensor(m, index, upTo(m));
+    assert.equal(scored.kind, kind, name);
+    const [ours, real] = tf.tidy(() => {
+      const forward = scored.forward(x);
+      // a leaky ReLU of the pre-activation, put through a ReLU, is the layer's real output
+      return [kind === "output" ? forward : tf.relu(forward), upTo(m)(m.layers[index].output as tf.SymbolicTensor).predict(x) as tf.Tensor];
+    });
+    const gap = tf.tidy(() => ours.sub(real).abs().max().dataSync()[0]);
+    const scale = tf.tidy(() => real.abs().max().dataSync()[0]);
+    assert.ok(gap <= 1e-5 * Math.max(1, scale), `${name}: differs by ${gap} (values up to ${scale})`);
+    tf.dispose([ours, real]);
+  };
+  check(model, "block1_conv1", "pre-activation");
+  check(model, "block3_conv2", "pre-activation");
+  check(model, "block2_pool", "pre-activation"); // a max pooling commutes with the ReLU
+  check(flexible, "conv_b", "output"); // a linear conv
+  check(flexible, "pool_b", "output");
+  x.dispose();
   model.dispose();
   flexible.dispose();
 });

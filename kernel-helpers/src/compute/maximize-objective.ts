@@ -45,26 +45,18 @@ export function scoredTensor(
   upTo: (t: tf.SymbolicTensor) => tf.LayersModel,
 ): ScoredTensor {
   const layer = model.layers[index];
-  const output = layer.output as tf.SymbolicTensor;
-  const plain: ScoredTensor = {
-    kind: "output",
-    forward: (input) => upTo(output).apply(input, { training: false }) as tf.Tensor4D,
-  };
   const pool = POOLS[layer.getClassName()];
   const conv = pool ? sourceLayer(layer.input) : layer;
-  if (!conv || !isPreActivationConv(conv)) return plain;
-  const convInput = conv.input as tf.SymbolicTensor;
-  const config = conv.getConfig() as unknown as ConvConfig;
-  const reach = convInput === model.inputs[0] ? null : upTo(convInput);
+  if (!conv || !isPreActivationConv(conv)) {
+    return { kind: "output", forward: forwardTo(model, layer.output as tf.SymbolicTensor, upTo) };
+  }
+  const reach = forwardTo(model, conv.input as tf.SymbolicTensor, upTo);
   const poolConfig = pool ? (layer.getConfig() as unknown as PoolConfig) : null;
   return {
     kind: "pre-activation",
     forward: (input) => {
-      const x = reach ? (reach.apply(input, { training: false }) as tf.Tensor4D) : input;
-      const kernel = conv.weights[0].read() as tf.Tensor4D;
-      let z = tf.conv2d(x, kernel, config.strides, config.padding, "NHWC", config.dilationRate);
-      if (config.useBias) z = z.add(conv.weights[1].read());
-      if (config.activation === "relu") z = tf.leakyRelu(z, LEAK);
+      let z = convolve(conv, reach(input));
+      if ((conv.getConfig() as unknown as ConvConfig).activation === "relu") z = tf.leakyRelu(z, LEAK);
       if (!poolConfig) return z;
       const strides = poolConfig.strides ?? poolConfig.poolSize;
       return pool === "max"
@@ -74,15 +66,66 @@ export function scoredTensor(
   };
 }
 
+/** A Conv2D's kernel and bias applied to `x`, without its activation. */
+function convolve(conv: tf.layers.Layer, x: tf.Tensor4D): tf.Tensor4D {
+  const config = conv.getConfig() as unknown as ConvConfig;
+  const kernel = conv.weights[0].read() as tf.Tensor4D;
+  const z = tf.conv2d(x, kernel, config.strides, config.padding, "NHWC", config.dilationRate);
+  return config.useBias ? z.add(conv.weights[1].read()) : z;
+}
+
+interface WithActivation {
+  activation?: { apply(x: tf.Tensor): tf.Tensor };
+}
+
+/**
+ * A differentiable pass from the model's input to `target`. Along a plain chain of layers (one
+ * input each, as in VGG and the demo CNN), each Conv2D runs unfused: tfjs's fused conv2d gradient
+ * always computes the kernel's and bias's gradients too, which activation maximisation never uses
+ * (a third of the backward pass), while the gradient of a plain conv2d is only taken towards its
+ * input. Any other model goes through a part model of the LayersModel.
+ */
+function forwardTo(
+  model: tf.LayersModel,
+  target: tf.SymbolicTensor,
+  upTo: (t: tf.SymbolicTensor) => tf.LayersModel,
+): (input: tf.Tensor4D) => tf.Tensor4D {
+  const chain = chainTo(target);
+  if (!chain) return (input) => upTo(target).apply(input, { training: false }) as tf.Tensor4D;
+  return (input) =>
+    chain.reduce((x, layer) => {
+      const activation = (layer as unknown as WithActivation).activation;
+      if (isPlainConv(layer) && activation) return activation.apply(convolve(layer, x)) as tf.Tensor4D;
+      return layer.apply(x, { training: false }) as tf.Tensor4D;
+    }, input);
+}
+
+/** The layers from the model's input layer (left out) to `target`, if each has one input and is used once. */
+function chainTo(target: tf.SymbolicTensor): tf.layers.Layer[] | null {
+  const chain: tf.layers.Layer[] = [];
+  let tensor = target;
+  while (tensor.sourceLayer.getClassName() !== "InputLayer") {
+    const layer = tensor.sourceLayer;
+    if (layer.inboundNodes.length !== 1 || Array.isArray(layer.input)) return null;
+    chain.push(layer);
+    tensor = layer.input;
+  }
+  return chain.reverse();
+}
+
 function sourceLayer(input: tf.SymbolicTensor | tf.SymbolicTensor[]): tf.layers.Layer | null {
   return Array.isArray(input) ? null : input.sourceLayer;
 }
 
-/** A plain channels-last Conv2D with one input, a 4-D kernel and a non-linear activation. */
-function isPreActivationConv(layer: tf.layers.Layer): boolean {
+/** A channels-last Conv2D with one input and a 4-D kernel. */
+function isPlainConv(layer: tf.layers.Layer): boolean {
   if (layer.getClassName() !== "Conv2D" || Array.isArray(layer.input) || layer.inboundNodes.length !== 1) return false;
   const config = layer.getConfig() as unknown as ConvConfig;
   const channelsLast = config.dataFormat === undefined || config.dataFormat === "channelsLast";
-  const kernel4d = layer.weights.length >= 1 && layer.weights[0].shape.length === 4;
-  return channelsLast && config.activation !== "linear" && kernel4d;
+  return channelsLast && layer.weights.length >= 1 && layer.weights[0].shape.length === 4;
+}
+
+/** A plain Conv2D whose activation is not linear. */
+function isPreActivationConv(layer: tf.layers.Layer): boolean {
+  return isPlainConv(layer) && (layer.getConfig() as unknown as ConvConfig).activation !== "linear";
 }
