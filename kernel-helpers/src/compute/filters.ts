@@ -2,6 +2,7 @@
 import * as tf from "@tensorflow/tfjs-node";
 import { ConvlensError, describeValue } from "../errors";
 import { isConv2D, type LayerSpec, resolveLayer } from "../layers";
+import { layersView } from "../layers-view";
 import type { FilterNormalisation, FilterStack, LayerRef } from "../types";
 import { checkModel, checkRange } from "./check";
 
@@ -12,10 +13,13 @@ export interface ConvLayerInfo extends LayerRef {
   biasShape: number[] | null;
 }
 
-/** Every Conv2D layer with its index, name, kernel and bias shapes (the seed's loop over model.layers). */
+/**
+ * Every Conv2D layer with its index, name, kernel and bias shapes (the seed's loop over model.layers);
+ * a nested model's by path and index in layersView(model), e.g. "vgg16/block1_conv1".
+ */
 export function convLayers(model: tf.LayersModel): ConvLayerInfo[] {
   checkModel(model, "convLayers");
-  return model.layers.flatMap((layer, index) => {
+  return layersView(model).layers.flatMap((layer, index) => {
     if (!isConv2D(layer)) return [];
     const [kernel, bias] = layer.weights;
     return [{ name: layer.name, index, filterShape: kernel.shape as number[], biasShape: bias ? (bias.shape as number[]) : null }];

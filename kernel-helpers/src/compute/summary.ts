@@ -1,6 +1,7 @@
 // summary(model): the Keras model.summary() table, as text and as data.
 import type * as tf from "@tensorflow/tfjs-node";
 import { ConvlensError } from "../errors";
+import { layersView } from "../layers-view";
 import { checkModel } from "./check";
 
 export type Shape = (number | null)[];
@@ -46,9 +47,10 @@ function humanBytes(params: number): string {
   return `${value.toFixed(2)} ${units[unit]}`;
 }
 
+/** The table of model.layers; a nested model's layers are rows of their own, by path (as layersView lists them). */
 export function summary(model: tf.LayersModel): ModelSummary {
   checkModel(model, "summary");
-  const rows: SummaryRow[] = model.layers.map((layer, index) => {
+  const rows: SummaryRow[] = layersView(model).layers.map((layer, index) => {
     const out = layer.outputShape as Shape | Shape[];
     return {
       index,
