@@ -1,9 +1,11 @@
-// Loading any tfjs LayersModel (model.json from a folder, file or URL), or a Keras full-model .h5.
+// Loading any tfjs LayersModel (model.json from a folder, file or URL), a Keras .keras archive or a
+// Keras full-model .h5.
 import { existsSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import * as tf from "@tensorflow/tfjs-node";
 import { ConvlensError, describeValue } from "../errors";
 import { checkHdf5, h5wasm } from "./h5";
+import { checkKerasArchive, localKerasArchive, readKerasArchive } from "./keras-archive";
 import { type Preprocessing, PREPROCESSING_MODES, setPreprocessing } from "./info";
 import { isUrl, loadKerasWeights, localWeightsFile, type WeightsSourceOptions } from "./weights";
 
@@ -13,14 +15,21 @@ export interface LoadModelOptions extends WeightsSourceOptions {
 }
 
 /**
- * A model from a tfjs model.json (folder, file or http(s) URL), or a Keras full-model .h5
+ * A model from a tfjs model.json (folder, file or http(s) URL), a Keras .keras archive (Keras 3's
+ * model.save default: config.json and model.weights.h5 in a zip), or a Keras full-model .h5
  * (architecture from its model_config, weights from model_weights).
  */
 export async function loadModel(source: string, options: LoadModelOptions = {}): Promise<tf.LayersModel> {
-  if (typeof source !== "string" || source.length === 0) throw new ConvlensError(`loadModel() takes a path or URL of a model.json or .h5 file, not ${describeValue(source)}`);
+  if (typeof source !== "string" || source.length === 0) {
+    throw new ConvlensError(`loadModel() takes a path or URL of a model.json, .keras or .h5 file, not ${describeValue(source)}`);
+  }
   const preprocessing = options.preprocessing ?? "none";
   if (!PREPROCESSING_MODES.includes(preprocessing)) throw new ConvlensError(`preprocessing must be one of ${PREPROCESSING_MODES.join(", ")}, not ${describeValue(preprocessing)}`);
-  const model = /\.(h5|hdf5|keras)$/i.test(source) ? await loadKerasH5Model(source, options) : await loadTfjs(source);
+  const model = /\.keras$/i.test(source)
+    ? await loadKerasArchive(source, options)
+    : /\.(h5|hdf5)$/i.test(source)
+      ? await loadKerasH5Model(source, options)
+      : await loadTfjs(source);
   setPreprocessing(model, preprocessing);
   return model;
 }
@@ -42,8 +51,13 @@ async function loadTfjs(source: string): Promise<tf.LayersModel> {
   }
 }
 
+async function loadKerasArchive(source: string, options: WeightsSourceOptions): Promise<tf.LayersModel> {
+  const path = await localKerasArchive(source, options);
+  // an HDF5 file named .keras is a Keras 2 full-model file
+  return checkKerasArchive(path) === "hdf5" ? loadKerasH5Model(path, options) : readKerasArchive(path);
+}
+
 async function loadKerasH5Model(source: string, options: WeightsSourceOptions): Promise<tf.LayersModel> {
-  if (/\.keras$/i.test(source)) throw new ConvlensError(`${source}: Keras 3 .keras archives are not read yet; in Keras save it with model.save("model.h5") or convert it with tensorflowjs_converter`);
   const path = await localWeightsFile(source, options);
   await checkHdf5(path);
   const h5 = await h5wasm();
