@@ -236,7 +236,8 @@ test("what is climbed is the layer's own computation: its pre-activation, or its
     const [ours, real] = tf.tidy(() => {
       const forward = scored.forward(x);
       // a leaky ReLU of the pre-activation, put through a ReLU, is the layer's real output
-      return [kind === "output" ? forward : tf.relu(forward), upTo(m)(m.layers[index].output as tf.SymbolicTensor).predict(x) as tf.Tensor];
+      const real = upTo(m)(m.layers[index].output as tf.SymbolicTensor).predict(x) as tf.Tensor;
+      return [kind === "output" ? forward : tf.relu(forward), real];
     });
     const gap = tf.tidy(() => ours.sub(real).abs().max().dataSync()[0]);
     const scale = tf.tidy(() => real.abs().max().dataSync()[0]);
