@@ -6,7 +6,7 @@ import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Locator, Page } from "playwright-core";
 import { ARTIFACTS, ROOT, startJupyterLab, writeNotebook, type JupyterLabServer } from "../support/jupyterlab";
-import { cellOutput, openBrowser, openNotebook, runCell, type Browser } from "../support/browser";
+import { cellOutput, hoverGridCell, openBrowser, openNotebook, runCell, type Browser } from "../support/browser";
 
 const IMAGE = join(ROOT, "notebooks", "images", "cat.png");
 const EVIL = "<img src=x onerror=window.__pwned=1>";
@@ -111,24 +111,9 @@ async function shoot(cell: number, name: string): Promise<void> {
   await view(cell).screenshot({ path: join(ARTIFACTS, `${name}.png`) });
 }
 
-/** Moves the mouse onto source (row, col) of tile `tile` in the view's first grid (one heatmap mosaic of the page's tiles). */
+/** Moves the mouse onto source (row, col) of tile `tile` in the view's first grid. */
 async function hover(cell: number, tile: number, row: number, col: number): Promise<void> {
-  const grid = view(cell).locator(".convlens-grid").first();
-  await grid.scrollIntoViewIfNeeded();
-  const { x, y } = await grid.evaluate(
-    (gd, { tile, row, col }) => {
-      type Axis = { _offset: number; l2p(v: number): number };
-      type Geometry = { cellOf(t: number, row: number, col: number): { x: number; y: number } };
-      const { _fullLayout: full, convlensGrid } = gd as unknown as { _fullLayout: { xaxis: Axis; yaxis: Axis }; convlensGrid: { geometry: Geometry } };
-      const cell = convlensGrid.geometry.cellOf(tile, row, col);
-      const box = gd.getBoundingClientRect();
-      return { x: box.left + full.xaxis._offset + full.xaxis.l2p(cell.x), y: box.top + full.yaxis._offset + full.yaxis.l2p(cell.y) };
-    },
-    { tile, row, col },
-  );
-  // One jump (Plotly throttles hover events), to the whole pixel nearest the cell's middle: the
-  // page sees whole-pixel mouse positions, and a 224-row map has a cell every ~1.2 px.
-  await page.mouse.move(Math.round(x) + 0.5, Math.round(y) + 0.5);
+  await hoverGridCell(page, view(cell).locator(".convlens-grid").first(), tile, row, col);
 }
 
 test("block1_conv1: 64 heatmaps; the hover value equals the kernel's value at that channel/row/col", async () => {

@@ -105,3 +105,24 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   await page.screenshot({ path: file, fullPage: false });
   return file;
 }
+
+/**
+ * Moves the mouse onto source (row, col) of tile `tile` of a convlens grid (one heatmap mosaic of a
+ * page's tiles), in one jump (Plotly throttles hover events), to the whole pixel nearest the cell's
+ * middle: the page sees whole-pixel mouse positions, and a 224-row map has a cell every ~1.2 px.
+ */
+export async function hoverGridCell(page: Page, grid: Locator, tile: number, row: number, col: number): Promise<void> {
+  await grid.scrollIntoViewIfNeeded();
+  const { x, y } = await grid.evaluate(
+    (gd, { tile, row, col }) => {
+      type Axis = { _offset: number; l2p(v: number): number };
+      type Geometry = { cellOf(t: number, row: number, col: number): { x: number; y: number } };
+      const { _fullLayout: full, convlensGrid } = gd as unknown as { _fullLayout: { xaxis: Axis; yaxis: Axis }; convlensGrid: { geometry: Geometry } };
+      const cell = convlensGrid.geometry.cellOf(tile, row, col);
+      const box = gd.getBoundingClientRect();
+      return { x: box.left + full.xaxis._offset + full.xaxis.l2p(cell.x), y: box.top + full.yaxis._offset + full.yaxis.l2p(cell.y) };
+    },
+    { tile, row, col },
+  );
+  await page.mouse.move(Math.round(x) + 0.5, Math.round(y) + 0.5);
+}

@@ -208,7 +208,13 @@ export async function renderGrid(host: HTMLElement, spec: GridSpec): Promise<Ren
 }
 
 /** One big heatmap with a colour bar (a channel enlarged on click); plain-array rows, as in valueMosaic. */
-export async function renderLarge(host: HTMLElement, tile: Tile, colourScale: ColourScale, size: number, valueFormat: string): Promise<() => void> {
+/** What the enlarged tile reports of the mouse: the source (row, col) under it. */
+export interface LargeHover {
+  onHover(row: number, col: number): void;
+  onUnhover(): void;
+}
+
+export async function renderLarge(host: HTMLElement, tile: Tile, colourScale: ColourScale, size: number, valueFormat: string, hover?: LargeHover): Promise<() => void> {
   const trace: Plotly.Datum = tile.rgb
     ? { type: "image", z: tile.cells(1, 1), zmin: [0, 0, 0], zmax: [255, 255, 255] }
     : { type: "heatmap", z: (tile.cells(1, 1) as ArrayLike<number>[]).map((row) => Array.from(row)), zmin: tile.zmin, zmax: tile.zmax, ...plotlyColours(colourScale), showscale: true, hovertemplate: `${tile.hoverName}<br>row %{y}, col %{x}<br>value %{z:${valueFormat}}<extra></extra>` };
@@ -219,5 +225,14 @@ export async function renderLarge(host: HTMLElement, tile: Tile, colourScale: Co
     { width: size + 90, height: size + 30, margin: { l: 30, r: 10, t: 10, b: 20 }, xaxis: { ...axis, constrain: "domain" }, yaxis: { ...axis, autorange: "reversed", scaleanchor: "x" } },
     { displayModeBar: false },
   );
+  if (hover) {
+    const element = host as Plotly.PlotlyHTMLElement;
+    element.on("plotly_hover", (event) => {
+      const point = event.points[0];
+      if (point) hover.onHover(Math.round(Number(point.y)), Math.round(Number(point.x)));
+    });
+    element.on("plotly_unhover", () => hover.onUnhover());
+  }
+  // purge drops the figure's event emitter, and these listeners with it
   return () => Plotly.purge(host);
 }

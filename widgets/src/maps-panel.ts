@@ -1,7 +1,8 @@
 // Feature-map grid: one heatmap per channel, a page at a time, with colour-scale, range and
 // sort choices, an exact-value readout on hover and a channel enlarged on click.
 import { COLOUR_SCALE_LABELS } from "./colours";
-import { button, el, pngUrl, select } from "./dom";
+import { button, el, select } from "./dom";
+import { imageFrame } from "./image-frame";
 import { renderGrid, type RenderedGrid, type Tile } from "./heatmap-grid";
 import { panelSide } from "./panel-side";
 import { oneDrawAtATime, type PanelContext, type PanelHandle } from "./panel";
@@ -34,7 +35,14 @@ export function renderMapsPanel(panel: MapsPanel, ctx: PanelContext): PanelHandl
   const pages = Math.max(1, Math.ceil(planes.count / panel.page_size));
   const clampPage = (page: number) => Math.min(Math.max(0, Math.trunc(page) || 0), pages - 1);
   const pageChosen = chosen.page && chosen.page.layer === panel.layer.index ? clampPage(chosen.page.page) : 0;
-  const ui = { page: pageChosen, colour: chosen.colour_scale ?? panel.colour_scale, scale: chosen.scale_mode ?? panel.scale_mode, sort: chosen.sort ?? panel.sort };
+  const ui = {
+    page: pageChosen,
+    colour: chosen.colour_scale ?? panel.colour_scale,
+    scale: chosen.scale_mode ?? panel.scale_mode,
+    sort: chosen.sort ?? panel.sort,
+    overlay: chosen.overlay ?? false,
+    opacity: chosen.opacity ?? 0.6,
+  };
   const tileSize = planes.width >= 24 ? 88 : 64;
   const valueFormat = planes.exact ? "" : ".4g";
 
@@ -72,13 +80,14 @@ export function renderMapsPanel(panel: MapsPanel, ctx: PanelContext): PanelHandl
   const body = el("div", "convlens-body");
   const gridHost = el("div", "convlens-grid");
   const above: Node[] = [];
-  let imageUrl: string | null = null;
-  if (panel.image && panel.image.length > 0) {
-    imageUrl = pngUrl(panel.image);
-    const img = el("img", "convlens-input-image");
-    img.src = imageUrl;
-    img.alt = "input image";
-    above.push(el("div", "convlens-side-title", "input image"), img);
+  const frame = panel.image && panel.image.length > 0 ? imageFrame(panel.image, panel.receptive_field) : null;
+  if (frame) {
+    controls.append(...overlayControls(ui, signal, (patch, save) => {
+      Object.assign(ui, patch);
+      paintOverlay();
+      if (save) ctx.choose({ maps: patch });
+    }));
+    above.push(el("div", "convlens-side-title", panel.receptive_field ? "input image (hover a unit: its receptive field)" : "input image"), frame.element);
   }
   const side = panelSide("hover a heatmap for its value; click to enlarge", above);
   const readout = side.readout;
@@ -89,6 +98,36 @@ export function renderMapsPanel(panel: MapsPanel, ctx: PanelContext): PanelHandl
   let pageChannels: number[] = [];
   let hoverToken = 0;
   let disposed = false;
+  /** the channel laid over the image: the one under the mouse, else the one enlarged, else the page's first */
+  let hovered: number | null = null;
+  let enlarged: number | null = null;
+
+  function paintOverlay(): void {
+    if (!frame) return;
+    const channel = hovered ?? enlarged ?? pageChannels[0];
+    if (!ui.overlay || channel === undefined) return frame.overlay(null, ui.colour, ui.opacity);
+    const [zmin, zmax] = colourRange(panel, channel, ui.scale);
+    const rows = planeRows(planes, channel);
+    frame.overlay({ height: planes.height, width: planes.width, value: (y, x) => rows[y][x], zmin, zmax }, ui.colour, ui.opacity);
+  }
+
+  /** The readout, the receptive-field box and the overlay for unit (row, col) of `channel`. */
+  function pointAt(channel: number, row: number, col: number): void {
+    frame?.showField(row, col);
+    if (hovered !== channel) {
+      hovered = channel;
+      paintOverlay();
+    }
+  }
+
+  function leave(): void {
+    ++hoverToken; // an exact value arriving later must not bring the tooltip back
+    frame?.hideField();
+    if (hovered !== null) {
+      hovered = null;
+      paintOverlay();
+    }
+  }
 
   const tileOf = (channel: number): Tile => {
     const [zmin, zmax] = colourRange(panel, channel, ui.scale);
@@ -98,6 +137,7 @@ export function renderMapsPanel(panel: MapsPanel, ctx: PanelContext): PanelHandl
   async function onHover(tile: number, row: number, col: number): Promise<void> {
     const channel = pageChannels[tile];
     if (channel === undefined) return;
+    pointAt(channel, row, col);
     const token = ++hoverToken;
     const where = `channel ${channel}, row ${row}, col ${col}`;
     const local = planes.exact ? planes.exact[(channel * planes.height + row) * planes.width + col] : null;
@@ -124,7 +164,13 @@ export function renderMapsPanel(panel: MapsPanel, ctx: PanelContext): PanelHandl
 
   async function enlarge(tile: number): Promise<void> {
     const channel = pageChannels[tile];
-    if (channel !== undefined) await side.enlarge(`channel ${channel}`, tileOf(channel), ui.colour, 300, valueFormat);
+    if (channel === undefined) return;
+    enlarged = channel;
+    paintOverlay();
+    await side.enlarge(`channel ${channel}`, tileOf(channel), ui.colour, 300, valueFormat, {
+      onHover: (row, col) => pointAt(channel, row, col),
+      onUnhover: leave,
+    });
   }
 
   async function drawNow(): Promise<void> {
@@ -143,11 +189,12 @@ export function renderMapsPanel(panel: MapsPanel, ctx: PanelContext): PanelHandl
       tileSize,
       colourScale: ui.colour,
       onHover: (t, r, c) => void onHover(t, r, c),
-      onUnhover: () => void ++hoverToken, // an exact value arriving later must not bring the tooltip back
+      onUnhover: leave,
       onClick: (t) => void enlarge(t),
     });
     if (disposed) grid.dispose(); // the panel went while Plotly painted: nothing else would purge it
     else gridHost.dataset.heatmaps = String(pageChannels.length);
+    paintOverlay();
   }
 
   const draw = oneDrawAtATime(drawNow, () => !disposed);
@@ -165,7 +212,28 @@ export function renderMapsPanel(panel: MapsPanel, ctx: PanelContext): PanelHandl
       disposed = true;
       grid?.dispose();
       side.dispose();
-      if (imageUrl) URL.revokeObjectURL(imageUrl);
+      frame?.dispose();
     },
   };
+}
+
+/** "overlay on image" and its opacity: a viewer's choices, saved with the widget. */
+function overlayControls(
+  ui: { overlay: boolean; opacity: number },
+  signal: AbortSignal,
+  change: (patch: { overlay?: boolean; opacity?: number }, save: boolean) => void,
+): HTMLElement[] {
+  const toggle = el("input", "convlens-overlay-toggle");
+  toggle.type = "checkbox";
+  toggle.checked = ui.overlay;
+  toggle.addEventListener("change", () => change({ overlay: toggle.checked }, true), { signal });
+  const opacity = el("input", "convlens-opacity");
+  opacity.type = "range";
+  Object.assign(opacity, { min: "0", max: "1", step: "0.05", value: String(ui.opacity), title: "overlay opacity" });
+  // repainted while dragging; saved (one message to the kernel) where it is let go
+  opacity.addEventListener("input", () => change({ opacity: Number(opacity.value) }, false), { signal });
+  opacity.addEventListener("change", () => change({ opacity: Number(opacity.value) }, true), { signal });
+  const label = el("label", "convlens-overlay-label");
+  label.append(toggle, " overlay on image ");
+  return [label, opacity];
 }

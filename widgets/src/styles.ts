@@ -10,7 +10,11 @@ const CSS = `
 .convlens-layer-name { font-weight: 600; }
 .convlens-body { display: flex; flex-wrap: wrap; gap: 12px; align-items: flex-start; }
 .convlens-side { display: flex; flex-direction: column; gap: 6px; width: 240px; }
-.convlens-input-image { max-width: 224px; image-rendering: auto; border: 1px solid #ccc; }
+.convlens-image-frame { position: relative; display: inline-block; line-height: 0; border: 1px solid #ccc; align-self: flex-start; }
+.convlens-input-image { display: block; width: 224px; height: auto; }
+.convlens-overlay { position: absolute; left: 0; top: 0; width: 100%; height: 100%; pointer-events: none; }
+.convlens-rf-box { position: absolute; box-sizing: border-box; border: 2px solid #ff1744; box-shadow: 0 0 0 1px rgba(255, 255, 255, 0.8); pointer-events: none; }
+.convlens-overlay-label { display: inline-flex; align-items: center; gap: 3px; }
 .convlens-readout { font-family: var(--jp-code-font-family, monospace); min-height: 2.4em; overflow-wrap: anywhere; }
 .convlens-large-title { font-weight: 600; }
 .convlens-tile-titles { position: absolute; left: 0; top: 0; pointer-events: none; }

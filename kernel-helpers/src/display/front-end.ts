@@ -1,7 +1,7 @@
 // The front end a convlens widget opens (the convlens-widgets package: JupyterLab's widget manager
 // finds its model and view by npm name and a semver range of its version) and what that front end
 // may change in the widget's state.
-import { arrayOf, boolean, integer, nonNegativeInteger, oneOf, record } from "../kernel/checks";
+import { arrayOf, boolean, fraction, integer, nonNegativeInteger, oneOf, record } from "../kernel/checks";
 import type { FrontEndKeys, WidgetSpec } from "../kernel/widget";
 import { COLOUR_SCALES, SCALE_MODES, SORT_ORDERS, VIEW_MODES, type ViewState } from "./wire";
 
@@ -47,6 +47,8 @@ export const VIEW_FRONT_END_KEYS = {
         scale_mode: oneOf(SCALE_MODES),
         sort: oneOf(SORT_ORDERS),
         page: record({ layer: integer, page: nonNegativeInteger }, ["layer", "page"]),
+        overlay: boolean,
+        opacity: fraction,
       }),
       filters: record({ colour_scale: oneOf(COLOUR_SCALES), rgb: boolean }),
     }),

@@ -80,7 +80,15 @@ export type PanelState = MapsPanelState | FiltersPanelState;
  */
 export interface PanelChoices {
   /** `page` is 0-based and belongs to one layer: the explorer shows another layer from its first page */
-  maps?: { colour_scale?: ColourScale; scale_mode?: ScaleMode; sort?: SortOrder; page?: { layer: number; page: number } };
+  maps?: {
+    colour_scale?: ColourScale;
+    scale_mode?: ScaleMode;
+    sort?: SortOrder;
+    page?: { layer: number; page: number };
+    /** a channel laid over the input image, and how opaque */
+    overlay?: boolean;
+    opacity?: number;
+  };
   filters?: { colour_scale?: ColourScale; rgb?: boolean };
 }
 

@@ -45,6 +45,9 @@ export const integer: Check = (v) => (Number.isInteger(v) ? undefined : problem(
 export const nonNegativeInteger: Check = (v) =>
   Number.isInteger(v) && (v as number) >= 0 ? undefined : problem("an integer ≥ 0", v);
 
+export const fraction: Check = (v) =>
+  typeof v === "number" && v >= 0 && v <= 1 ? undefined : problem("a number from 0 to 1", v);
+
 export const boolean: Check = (v) => (typeof v === "boolean" ? undefined : problem("true or false", v));
 
 export function oneOf(values: readonly string[]): Check {
