@@ -273,3 +273,31 @@ test("a model nested in a Sequential, by path; a Sequential that changes gets a 
   assert.deepEqual(names().slice(-2), ["flat", "out"]);
   model.dispose();
 });
+
+test("gradCam and maximizeActivation take a nested layer by path", async () => {
+  const { model, inner } = transferModel();
+  const x = image();
+  const cam = await convlens.gradCam(model, x, { layer: "backbone/c2", classIndex: 1 });
+  assert.equal(cam.layer.name, "backbone/c2");
+  // by hand: the inner model's c2 maps for the stem's output, the head's pre-softmax score of class 1
+  const want = tf.tidy(() => {
+    const stemmed = model.getLayer("stem").apply(x.expandDims(0)) as tf.Tensor;
+    const maps = (tf.model({ inputs: inner.inputs, outputs: inner.getLayer("c2").output as Symbolic }).predict(stemmed) as tf.Tensor4D);
+    const [kernel, bias] = model.getLayer("head").getWeights();
+    const score = (a: tf.Tensor) => {
+      const side = model.getLayer("side").apply(a) as tf.Tensor;
+      return tf.matMul(side.mean([1, 2]), kernel).add(bias).slice([0, 1], [1, 1]).sum();
+    };
+    const weights = tf.grad(score)(maps).mean([0, 1, 2]);
+    const map = tf.image.resizeBilinear(tf.relu(maps.mul(weights).sum(-1, true)) as tf.Tensor4D, [16, 16], false, true);
+    return map.div(map.max()).dataSync() as Float32Array;
+  });
+  assertClose(cam.data, want, "Grad-CAM of backbone/c2");
+  const before = tf.memory().numTensors;
+  const maximized = await convlens.maximizeActivation(model, "backbone/c2", [0, 3], { steps: 4, seed: 3 });
+  assert.deepEqual(maximized.channels.map((c) => c.channel), [0, 3]);
+  assert.equal(maximized.layer.name, "backbone/c2");
+  assert.equal(tf.memory().numTensors, before);
+  x.dispose();
+  model.dispose();
+});

@@ -15,3 +15,4 @@ export { predict, imagenetLabel, readLabels, type Prediction, type PredictOption
 export { receptiveField, receptiveFieldOf, receptiveFieldAxes, type ReceptiveField, type UnitReceptiveField, type ReceptiveFieldAxes, type ReceptiveFieldOptions, type PixelBox } from "./receptive-field";
 export * from "./attribution";
 export { maximizeActivation, type MaximizeOptions, type MaximizedChannel, type MaximizedActivations } from "./maximize";
+export { layersView } from "../layers-view";

@@ -13,6 +13,7 @@
 import * as tf from "@tensorflow/tfjs-node";
 import { ConvlensError, describeValue } from "../errors";
 import { type LayerSpec, resolveLayer } from "../layers";
+import { layersView } from "../layers-view";
 import { PREPROCESSING_MODES, type Preprocessing, preprocessingFor } from "../models/info";
 import type { LayerRef } from "../types";
 import { checkModel } from "./check";
@@ -102,17 +103,20 @@ export async function maximizeActivation(
   options: MaximizeOptions = {},
 ): Promise<MaximizedActivations> {
   checkModel(model, "maximizeActivation");
-  const { ref, output } = checkLayer(model, layer);
+  // layers by path inside nested models ("vgg16/block5_conv3") live in the flat view; the model
+  // itself keeps what convlens knows of it (its preprocessing)
+  const graph = layersView(model);
+  const { ref, output } = checkLayer(graph, layer);
   const totalChannels = output.shape[3] as number;
   const list = checkChannels(channels, ref, totalChannels);
   const settings = checkOptions(model, options);
   const [height, width] = settings.size;
-  checkInputFits(model, height, width, [output]);
+  checkInputFits(graph, height, width, [output]);
   throwIfAborted(settings.signal, 0, settings.steps);
 
-  const upTo = (tensor: tf.SymbolicTensor) => partModel(model, tensor);
+  const upTo = (tensor: tf.SymbolicTensor) => partModel(graph, tensor);
   const sub = upTo(output);
-  const scored = scoredTensor(model, ref.index, upTo);
+  const scored = scoredTensor(graph, ref.index, upTo);
   const mode = settings.preprocess;
   const param = imageParam(settings.parameterization, height, width, settings.seed, list);
   const optimizer = tf.train.adam(settings.learningRate);

@@ -3,6 +3,7 @@
 import * as tf from "@tensorflow/tfjs-node";
 import { ConvlensError } from "../../errors";
 import { type LayerSpec, resolveLayer } from "../../layers";
+import { layersView } from "../../layers-view";
 import type { LayerRef } from "../../types";
 import { checkModel } from "../check";
 import type { ImageLike } from "../featureMaps";
@@ -148,9 +149,11 @@ export async function gradCam(
 ): Promise<GradCamResult> {
   checkModel(model, "gradCam");
   checkOptions(options, ["classIndex", "layer"], "gradCam");
-  const head = classifierHead(model, "gradCam");
+  // layers by path inside nested models ("vgg16/block5_conv3") live in the flat view (same weights)
+  const graph = layersView(model);
+  const head = classifierHead(graph, "gradCam");
   checkClassIndex(options.classIndex, head, "gradCam");
-  const target = camLayer(model, head, options.layer);
+  const target = camLayer(graph, head, options.layer);
   const input = await modelInput(model, image, options, [target.output, head.output], "gradCam");
   const [, height, width] = input.shape;
   let scores: ClassScores | undefined;
@@ -158,7 +161,7 @@ export async function gradCam(
   let tensors: tf.Tensor[] = [];
   try {
     tensors = tf.tidy(() => {
-      const feeds = new Map<number, tf.Tensor>([[model.inputs[0].id, input]]);
+      const feeds = new Map<number, tf.Tensor>([[graph.inputs[0].id, input]]);
       const [maps] = runGraph(feeds, [target.output]);
       mapsShape = maps.shape;
       // the rest of the model from the layer's maps: its scores' gradient with respect to them

@@ -3,6 +3,7 @@
 // from any layer's output (for a gradient with respect to an inner layer).
 import * as tf from "@tensorflow/tfjs-node";
 import { ConvlensError, describeValue } from "../../errors";
+import { layersView } from "../../layers-view";
 import type { ImageLike } from "../featureMaps";
 import { checkInputFits } from "../geometry";
 import { imageToInput, type InputOptions, isLoadedImage, loadImage } from "../images";
@@ -186,7 +187,7 @@ export async function modelInput(
   const loaded = image instanceof tf.Tensor || isLoadedImage(image) ? image : await loadImage(image);
   const input = imageToInput(model, loaded, { preprocess: options.preprocess, resize: options.resize });
   try {
-    checkInputFits(model, input.shape[1], input.shape[2], outputs);
+    checkInputFits(layersView(model), input.shape[1], input.shape[2], outputs);
     checkFinite(model, input, call);
   } catch (error) {
     input.dispose();
