@@ -180,6 +180,23 @@ test("predict: any number of classes, labels from the call, a JSON file or the m
   model.dispose();
 });
 
+test("loadModel picks up a labels.json beside the model; one that does not fit is a clear error", async () => {
+  const dir = tempDir();
+  const saved = tinyCnn({ classes: 3, seed: 4 });
+  await saved.save(`file://${join(dir, "m")}`);
+  writeFileSync(join(dir, "m", "labels.json"), JSON.stringify(["circle", "square", "star"]));
+  const model = await convlens.loadModel(join(dir, "m"));
+  const input = tf.randomNormal([16, 16, 3], 0, 1, "float32", 8);
+  const probs = tf.tidy(() => Array.from((saved.predict(input.expandDims(0)) as tf.Tensor).dataSync()));
+  const best = probs.indexOf(Math.max(...probs));
+  assert.equal((await convlens.predict(model, input, 1))[0].label, ["circle", "square", "star"][best]);
+  writeFileSync(join(dir, "m", "labels.json"), JSON.stringify(["circle", "square"]));
+  await assert.rejects(convlens.loadModel(join(dir, "m", "model.json")), /labels\.json names 2 classes but model ".*" has 3 outputs; fix the labels file or remove it/);
+  input.dispose();
+  model.dispose();
+  saved.dispose();
+});
+
 test("predict: top-k ImageNet classes with names, sorted", async () => {
   const model = tinyCnn({ classes: 1000 });
   const input = tf.randomNormal([16, 16, 3], 0, 1, "float32", 5);

@@ -1,10 +1,10 @@
 // Top-k classes of any classifier: ImageNet's names for the 1000-class models (e.g.
 // vgg16({ includeTop: true })), the model's own labels (a labels.json beside its model.json, or
 // setLabels), or labels given in the call.
-import { readFileSync } from "node:fs";
 import * as tf from "@tensorflow/tfjs-node";
 import { ConvlensError, describeValue } from "../errors";
 import { labelsFor } from "../models/info";
+import { readLabels } from "../models/labels";
 import { checkModel } from "./check";
 import { checkInputFits } from "./geometry";
 import { type ImageLike } from "./featureMaps";
@@ -36,33 +36,6 @@ export function imagenetLabel(classIndex: number): string {
   const label = IMAGENET_CLASSES[classIndex];
   if (label === undefined) throw new ConvlensError(`ImageNet class index ${classIndex} is out of range 0..999`);
   return label;
-}
-
-/**
- * Class names from a labels JSON file: a list of names in output order, or an object from class
- * index to a name or to [id, name] (the layout of Keras's imagenet_class_index.json).
- */
-export function readLabels(path: string): string[] {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(readFileSync(path, "utf8"));
-  } catch (error) {
-    throw new ConvlensError(`cannot read labels from ${path}: ${error instanceof Error ? error.message : String(error)}; it must be a JSON list of class names`);
-  }
-  const fail = (): never => {
-    throw new ConvlensError(`${path} holds no class names: give a JSON list of strings in output order, or an object {"0": "name", …}`);
-  };
-  if (Array.isArray(parsed)) return parsed.every((v) => typeof v === "string") ? parsed : fail();
-  if (parsed === null || typeof parsed !== "object") return fail();
-  const entries = Object.entries(parsed as Record<string, unknown>);
-  const names: string[] = [];
-  for (const [key, value] of entries) {
-    const index = Number(key);
-    const name = typeof value === "string" ? value : Array.isArray(value) && typeof value[1] === "string" ? value[1] : undefined;
-    if (!Number.isInteger(index) || index < 0 || index >= entries.length || name === undefined) fail();
-    names[index] = name as string;
-  }
-  return names;
 }
 
 function labelsOf(model: tf.LayersModel, classes: number, given: PredictOptions["labels"]): readonly string[] {

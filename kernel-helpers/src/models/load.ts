@@ -1,12 +1,13 @@
 // Loading any tfjs LayersModel (model.json from a folder, file or URL), a Keras .keras archive or a
 // Keras full-model .h5.
 import { existsSync, statSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import * as tf from "@tensorflow/tfjs-node";
 import { ConvlensError, describeValue } from "../errors";
 import { checkHdf5, h5wasm } from "./h5";
 import { checkKerasArchive, localKerasArchive, readKerasArchive } from "./keras-archive";
-import { type Preprocessing, PREPROCESSING_MODES, setPreprocessing } from "./info";
+import { type Preprocessing, PREPROCESSING_MODES, setLabels, setPreprocessing } from "./info";
+import { readLabels } from "./labels";
 import { isUrl, loadKerasWeights, localWeightsFile, type WeightsSourceOptions } from "./weights";
 
 export interface LoadModelOptions extends WeightsSourceOptions {
@@ -31,7 +32,27 @@ export async function loadModel(source: string, options: LoadModelOptions = {}):
       ? await loadKerasH5Model(source, options)
       : await loadTfjs(source);
   setPreprocessing(model, preprocessing);
+  try {
+    pickUpLabels(model, source);
+  } catch (error) {
+    model.dispose();
+    throw error;
+  }
   return model;
+}
+
+/** A labels.json beside a local model (in its folder) names its classes for predict(). */
+function pickUpLabels(model: tf.LayersModel, source: string): void {
+  if (isUrl(source)) return;
+  const path = resolve(source.startsWith("file://") ? new URL(source).pathname : source);
+  const file = join(statSync(path).isDirectory() ? path : dirname(path), "labels.json");
+  if (!existsSync(file)) return;
+  const labels = readLabels(file);
+  const classes = model.outputs[0].shape.at(-1);
+  if (model.outputs.length !== 1 || labels.length !== classes) {
+    throw new ConvlensError(`${file} names ${labels.length} classes but model "${model.name}" has ${classes ?? "no fixed number of"} outputs; fix the labels file or remove it`);
+  }
+  setLabels(model, labels);
 }
 
 async function loadTfjs(source: string): Promise<tf.LayersModel> {
