@@ -135,7 +135,10 @@ copy_sample_photos() {
 install_into_jupyter() {
   local share="$VENV/share/jupyter"
   mkdir -p "$share/labextensions" "$share/kernels/convlens"
-  ln -sfn "$ROOT/widgets/labextension" "$share/labextensions/convlens-widgets"
+  # A copy, as a prebuilt extension is installed: Voila serves an extension's files only from
+  # inside the Jupyter data folder, and refuses them through a link that points out of it.
+  rm -rf "$share/labextensions/convlens-widgets"
+  cp -R "$ROOT/widgets/labextension" "$share/labextensions/convlens-widgets"
   node kernel-helpers/dist/kernel/install-kernelspec.js "$share/kernels/convlens"
 }
 
