@@ -1,5 +1,5 @@
 // What a panel renderer gets from its widget view, and what it gives back.
-import type { PanelChoices } from "./state";
+import type { PanelChoices, Request } from "./state";
 
 export interface PanelContext {
   /** which panel of the widget this is (the kernel's index for requests) */
@@ -8,6 +8,11 @@ export interface PanelContext {
   exactValue(channel: number, row: number, col: number): Promise<number | null>;
   /** asks the kernel for another page of filters; new panels arrive as a state update */
   requestFilterPage(filterStart: number, channelStart: number): void;
+  /**
+   * sends a request to the kernel (its answer arrives as a state update), showing `status` until
+   * then; false, with the status saying why, when no kernel is connected (saved widget state)
+   */
+  request(request: Request, status: string): boolean;
   /** aborted when the view goes: every DOM listener is registered with it */
   signal: AbortSignal;
   /** the viewer's earlier choices for this panel (from the widget state, so also after a reload) */

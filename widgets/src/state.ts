@@ -22,6 +22,11 @@ export type MapsPanel = MapsPanelState;
 export type FiltersPanel = FiltersPanelState;
 export type Panel = PanelState;
 
+// the attribution panel (attribution-panel.ts)
+import type { AttributionPanelState, ClassBar } from "convlens/dist/display/wire";
+export type { ClassBar };
+export type AttributionPanel = AttributionPanelState;
+
 /**
  * Widget state saved before the key was renamed held the arrangement under `layout`, the key
  * DOMWidgetModel keeps for a Layout model reference ("IPY_MODEL_<id>"). Such a plain string becomes
@@ -52,7 +57,7 @@ export function asFloat32(v: unknown): Float32Array | null {
   return new Float32Array(aligned.buffer, aligned.byteOffset, Math.floor(aligned.byteLength / 4));
 }
 
-function planesFrom(raw: Record<string, unknown>): Planes {
+export function planesFrom(raw: Record<string, unknown>): Planes {
   return {
     count: Number(raw.count),
     height: Number(raw.height),
@@ -73,7 +78,7 @@ export function asInt32(v: unknown): Int32Array | null {
 }
 
 /** A maps panel's receptive fields; null when absent or malformed (saved by an older convlens). */
-function receptiveFieldFrom(raw: unknown): MapsPanel["receptive_field"] {
+export function receptiveFieldFrom(raw: unknown): MapsPanel["receptive_field"] {
   if (raw === null || typeof raw !== "object") return null;
   const r = raw as Record<string, unknown>;
   const rows = asInt32(r.rows);
@@ -88,6 +93,10 @@ function receptiveFieldFrom(raw: unknown): MapsPanel["receptive_field"] {
 export function panelsFrom(raw: unknown): Panel[] {
   if (!Array.isArray(raw)) return [];
   return raw.map((p: Record<string, unknown>) => {
+    if (p.kind === "attribution") {
+      const map = planesFrom((p.map ?? {}) as Record<string, unknown>);
+      return { ...(p as unknown as AttributionPanel), map, image: asUint8(p.image) ?? new Uint8Array(0) };
+    }
     const planes = planesFrom((p.planes ?? {}) as Record<string, unknown>);
     if (p.kind === "maps") {
       return { ...(p as unknown as MapsPanel), planes, means: asFloat32(p.means) ?? new Float32Array(planes.count), image: asUint8(p.image), receptive_field: receptiveFieldFrom(p.receptive_field) };

@@ -2,11 +2,15 @@
 // with a non-empty `layers` list the view is the layer explorer, whose choices the kernel answers.
 import { DOMWidgetModel, DOMWidgetView } from "@jupyter-widgets/base";
 import type { BufferJSON, Dict, ISerializers, IWidgetManager } from "@jupyter-widgets/base";
+import { attributionTab, renderAttributionPanel } from "./attribution-panel";
 import { button, el, select } from "./dom";
 import { renderFiltersPanel } from "./filters-panel";
+import { linkable, renderLinkedMaps } from "./linked";
 import { renderMapsPanel } from "./maps-panel";
+import { renderMaximizedPanel } from "./maximized-panel";
+import { panelsWithMaximized } from "./maximized-state";
 import type { PanelContext, PanelHandle } from "./panel";
-import { panelsFrom, renameOldLayout, type LayerRef, type Panel, type PanelChoices, type Request, type ValueReply } from "./state";
+import { renameOldLayout, type LayerRef, type Panel, type PanelChoices, type Request, type ValueReply } from "./state";
 import { ensureStyles } from "./styles";
 import { MODULE_NAME, MODULE_VERSION } from "./version";
 
@@ -26,6 +30,7 @@ export class ConvLensModel extends DOMWidgetModel {
       title: "",
       panels: [],
       arrangement: "stacked",
+      linked: false,
       layers: [],
       layer_index: -1,
       mode: "maps",
@@ -37,7 +42,7 @@ export class ConvLensModel extends DOMWidgetModel {
   static override serializers: ISerializers = {
     ...DOMWidgetModel.serializers,
     // Typed arrays pass through unchanged: ipywidgets' remove_buffers turns them back into buffers.
-    panels: { deserialize: (value: unknown) => panelsFrom(value), serialize: (value: unknown) => value as never },
+    panels: { deserialize: (value: unknown) => panelsWithMaximized(value), serialize: (value: unknown) => value as never },
   };
 
   // Every state reaches the model through here: a kernel's comm_open and updates, and the widget
@@ -69,7 +74,7 @@ export class ConvLensView extends DOMWidgetView {
     this.listenTo(this.model, "change:title", this.renderTitle);
     this.listenTo(this.model, "change:status", this.renderStatus);
     this.listenTo(this.model, "change:layers change:layer_index change:mode", this.renderExplorer);
-    this.listenTo(this.model, "change:panels change:arrangement", this.renderPanels);
+    this.listenTo(this.model, "change:panels change:arrangement change:linked", this.renderPanels);
     this.listenTo(this.model, "msg:custom", this.onCustom);
     this.renderTitle();
     this.renderStatus();
@@ -130,13 +135,17 @@ export class ConvLensView extends DOMWidgetView {
     this.disposePanels();
     this.renderStatus(); // clears a local "loading…" line once the kernel's answer arrives
     const panels = (this.model.get("panels") ?? []) as Panel[];
-    const tabs = this.model.get("arrangement") === "tabs" && panels.length > 1;
+    // compare(): maps of one layer, one per image, drawn as linked grids (linked.ts)
+    const linked = this.model.get("linked") === true ? linkable(panels) : null;
+    const tabs = !linked && this.model.get("arrangement") === "tabs" && panels.length > 1;
+    this.panelsEl.classList.toggle("convlens-side-by-side", !linked && this.model.get("arrangement") === "side");
     this.tabsEl.replaceChildren();
     this.tabsEl.hidden = !tabs;
     if (this.activeTab >= panels.length) this.activeTab = 0;
     if (tabs) {
       panels.forEach((p, i) => {
-        const tab = button(`${p.layer.index}: ${p.layer.name}`, `show ${p.kind === "maps" ? "feature maps" : "filters"}`, () => {
+        const [label, what] = p.kind === "attribution" ? attributionTab(p) : [`${p.layer.index}: ${p.layer.name}`, p.kind === "maps" ? "feature maps" : "filters"];
+        const tab = button(label, `show ${what}`, () => {
           this.activeTab = i;
           this.renderPanels();
         }, this.lifetime.signal);
@@ -149,9 +158,12 @@ export class ConvLensView extends DOMWidgetView {
     // Tabs render only the chosen panel: hidden Plotly figures would cost paint time for nothing.
     const shown = tabs ? [this.activeTab] : panels.map((_, i) => i);
     this.panelsEl.dataset.painted = "false";
-    this.panelHandles = shown.map((i) => {
+    const side = this.model.get("arrangement") !== "stacked";
+    this.panelHandles = linked ? [renderLinkedMaps(linked, linked.map((_, i) => this.panelContext(i)), side)] : shown.map((i) => {
       const panel = panels[i];
       const ctx = this.panelContext(i);
+      if (panel.kind === "maximized") return renderMaximizedPanel(panel, ctx);
+      if (panel.kind === "attribution") return renderAttributionPanel(panel, ctx);
       return panel.kind === "maps" ? renderMapsPanel(panel, ctx) : renderFiltersPanel(panel, ctx);
     });
     this.panelsEl.replaceChildren(...this.panelHandles.map((h) => h.element));
@@ -175,6 +187,8 @@ export class ConvLensView extends DOMWidgetView {
         for (let i = all.length; i < index; i++) all[i] = {}; // JSON has no holes
         const before = all[index] ?? {};
         all[index] = { ...before, maps: { ...before.maps, ...patch.maps }, filters: { ...before.filters, ...patch.filters } };
+        if (patch.maximized) all[index] = { ...all[index], maximized: { ...before.maximized, ...patch.maximized } };
+        if (patch.attribution) all[index] = { ...all[index], attribution: { ...before.attribution, ...patch.attribution } };
         this.model.set("choices", all);
         // Saved widget state has no kernel to tell; the choice still lands in the next save.
         if (this.model.comm_live) this.model.save_changes();
@@ -184,6 +198,12 @@ export class ConvLensView extends DOMWidgetView {
         if (this.noKernel()) return;
         this.statusEl.textContent = "loading filters…";
         this.send({ type: "filters_page", panel: index, filter_start: Math.max(0, filterStart), channel_start: Math.max(0, channelStart) });
+      },
+      request: (request, status) => {
+        if (this.noKernel()) return false;
+        this.statusEl.textContent = status;
+        this.send(request);
+        return true;
       },
     };
   }

@@ -67,7 +67,8 @@ export class DisplayController {
   /** Handles one front-end request; errors become the status line, never an exception in the kernel. */
   async onMessage(content: unknown): Promise<void> {
     const request = parseRequest(content);
-    if (!request) return;
+    // an attribution panel's requests are answered by its own AttributionController (attribution.ts)
+    if (!request || request.type === "attribution_class") return;
     if (request.type === "value") {
       this.widget.send(this.valueAt(request));
       return;

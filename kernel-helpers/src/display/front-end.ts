@@ -51,6 +51,10 @@ export const VIEW_FRONT_END_KEYS = {
         opacity: fraction,
       }),
       filters: record({ colour_scale: oneOf(COLOUR_SCALES), rgb: boolean }),
+      // the attribution panel: the map's colour scale and opacity over the image
+      attribution: record({ colour_scale: oneOf(COLOUR_SCALES), opacity: fraction }),
+      // the maximized panel's clicked channel: any channel number (the panel ignores one it does not show)
+      maximized: record({ channel: nonNegativeInteger }),
     }),
   ),
 } satisfies FrontEndKeys<ViewState>;

@@ -3,6 +3,7 @@
 // widget-less front ends still show the picture.
 import * as tf from "@tensorflow/tfjs-node";
 import type { PanelState, PlanesState } from "./state";
+import { attributionMontage } from "./attribution-state";
 
 export interface MontageImage {
   height: number;
@@ -97,6 +98,14 @@ export function rgbFilterTiles(planes: PlanesState, filters: number): Uint8Array
 
 /** The montage of a panel's first page: feature maps in their per-channel grey, filters in a shared grey (or RGB). */
 export function panelMontage(panel: PanelState): MontageImage {
+  if (panel.kind === "maximized") {
+    // the synthesised images in RGB; a run with none (yet) gives one white pixel
+    const count = panel.height * panel.width > 0 ? panel.channels.length : 0;
+    if (count === 0) return { height: 1, width: 1, channels: 3, pixels: Uint8Array.of(255, 255, 255) };
+    const layout = { columns: Math.min(panel.columns, count), gap: 2, ...tileSize(panel.height, panel.width, 96) };
+    return montage(panel.images, count, panel.height, panel.width, layout, 3);
+  }
+  if (panel.kind === "attribution") return attributionMontage(panel);
   const p = panel.planes;
   const size = tileSize(p.height, p.width);
   if (panel.kind === "maps") {

@@ -2,6 +2,7 @@
 // ChannelStack / FilterStack.
 import type { ChannelStack, FilterStack } from "../types";
 import { planeMeans, quantisePlanes } from "./quantise";
+import { describeAttribution } from "./attribution-state";
 import type { ColourScale, FiltersPanelState, MapsPanelState, PanelState, PlanesState, ScaleMode, SortOrder } from "./wire";
 
 export type * from "./wire";
@@ -98,6 +99,13 @@ function checkStack(stack: ChannelStack): void {
 
 /** The text/plain line of a display: what a widget-less front end prints. */
 export function describePanel(panel: PanelState): string {
+  if (panel.kind === "maximized") {
+    const p = panel;
+    const what = `${p.layer.name} (layer ${p.layer.index}) maximised activations: ${p.channels.length} of ${p.total_channels} channels`;
+    if (p.phase === "done") return `${what}, ${p.height}×${p.width} images (${p.steps} steps, seed ${p.seed})`;
+    return `${what} (${p.phase} at step ${p.step} of ${p.steps})`;
+  }
+  if (panel.kind === "attribution") return describeAttribution(panel);
   const l = `${panel.layer.name} (layer ${panel.layer.index})`;
   if (panel.kind === "maps") {
     const p = panel.planes;
