@@ -30,9 +30,9 @@ export async function modelExplorerSource(model: tf.LayersModel, image: ImageLik
   };
 }
 
-/** PNG bytes of a loaded image, shrunk so its longest side is at most 224 px. */
-export async function loadedImagePng(image: LoadedImage): Promise<Uint8Array> {
-  const scale = Math.min(1, DISPLAY_SIDE / Math.max(image.height, image.width));
+/** PNG bytes of a loaded image, shrunk so its longest side is at most `side` (224) px. */
+export async function loadedImagePng(image: LoadedImage, side = DISPLAY_SIDE): Promise<Uint8Array> {
+  const scale = Math.min(1, side / Math.max(image.height, image.width));
   const size: [number, number] = [Math.max(1, Math.round(image.height * scale)), Math.max(1, Math.round(image.width * scale))];
   const pixels = tf.tidy(() => {
     const rgb = tf.tensor3d(image.rgb, [image.height, image.width, 3], "int32");
