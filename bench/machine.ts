@@ -46,3 +46,8 @@ export function machine(root: string): Machine {
     },
   };
 }
+
+/** The 1-minute load average before and after a row's runs: absolute times on a shared machine move with it. */
+export function loadNote([before, after]: number[]): string {
+  return `1-min load average ${before.toFixed(1)} → ${after.toFixed(1)} on ${cpus().length} cores`;
+}

@@ -1,6 +1,6 @@
 """Keras side of the activation-maximisation row: one gradient-ascent step of the same optimisation
 convlens.maximizeActivation runs (kernel-helpers/src/compute/maximize*.ts), with TensorFlow's
-GradientTape on Keras's VGG16 without top (random weights, nothing downloaded).
+GradientTape on Keras's VGG16 without top (seeded random weights, nothing downloaded).
 
 The step, as in convlens: a batch of images, one per channel, parameterised by a 1/f-scaled 2-D
 spectrum (irfft2d, /4, sigmoid → RGB in [0, 1]); a random shift, scale and rotation (bilinear,
@@ -35,6 +35,7 @@ def spectrum_scale(size):
 
 def main():
     size, layer_name, count = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+    keras.utils.set_random_seed(16)
     base = keras.applications.VGG16(weights=None, include_top=False, input_shape=(size, size, 3))
     conv = base.get_layer(layer_name)
     up_to = keras.Model(base.inputs, conv.input)

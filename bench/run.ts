@@ -1,15 +1,20 @@
-// npm run bench: every measurement of issue 7 in one invocation, baselines on the same machine in
+// npm run bench: every measurement of issues 7 and 16 in one invocation, baselines on the same machine in
 // the same run, printed as one table and written to bench-results/<timestamp>.json.
 // Environment: BENCH_RUNS (timed runs per row, default 5; compute always at least 15: its ratios
 // sit within ~15 % of their target on a shared machine, where a median of 5 moves ±10 %),
 // BENCH_SWITCHES (explorer layer switches, default 50), BENCH_ONLY (comma list of
-// compute, lab, backends — for working on one part).
+// compute, lab, backends, interpret — for working on one part). For interpret (issue 16):
+// BENCH_MAXIMIZE_STEPS (steps per round of the step rows, default 4), BENCH_HOVERS (receptive-field
+// hovers, default 60), BENCH_ONE_CHANNEL_RUNS (one block5_conv3 channel, 128 steps, default 1; 0 skips it).
 import { join } from "node:path";
+import { attributionRows } from "./attribution-rows";
 import { backendRows } from "./backend-rows";
 import { startTimingServer, type TimingServer } from "./child";
 import { computeRows } from "./compute-rows";
+import { hoverRows } from "./hover-rows";
 import { labRows, PYTHON_SETS } from "./lab-rows";
 import { machine } from "./machine";
+import { maximizeRows } from "./maximize-rows";
 import { notMeasured, table, writeResults, type Row } from "./report";
 
 const ROOT = join(__dirname, "..");
@@ -19,7 +24,7 @@ async function main(): Promise<void> {
   const startedAt = new Date();
   const runs = Math.max(1, Number(process.env.BENCH_RUNS ?? 5));
   const switches = Math.max(2, Number(process.env.BENCH_SWITCHES ?? 50));
-  const only = new Set((process.env.BENCH_ONLY ?? "compute,lab,backends").split(",").map((s) => s.trim()));
+  const only = new Set((process.env.BENCH_ONLY ?? "compute,lab,backends,interpret").split(",").map((s) => s.trim()));
   const info = machine(ROOT);
   const rows: Row[] = [];
   const step = (name: string) => console.log(`convlens bench: ${name} (${((Date.now() - startedAt.getTime()) / 1000).toFixed(0)} s)`);
@@ -46,6 +51,22 @@ async function main(): Promise<void> {
   if (only.has("backends")) {
     step("backends: tfjs-node, wasm, cpu");
     rows.push(...(await backendRows(ROOT, 3).catch((e: unknown) => [notMeasured("backends", "ms", "(info)", String(e))])));
+  }
+  if (only.has("interpret")) {
+    const steps = Math.max(1, Number(process.env.BENCH_MAXIMIZE_STEPS ?? 4));
+    const oneChannelRuns = Math.max(0, Number(process.env.BENCH_ONE_CHANNEL_RUNS ?? 1));
+    const hovers = Math.max(3, Number(process.env.BENCH_HOVERS ?? 60));
+    step("interpret: activation maximisation vs GradientTape (eager and tf.function), the demo page, one VGG16 channel");
+    const maximize = { rounds: runs, steps, demoRuns: runs, oneChannelRuns };
+    rows.push(
+      ...(await maximizeRows(ROOT, maximize).catch((e: unknown) => [notMeasured("maximizeActivation", "ms", "≤ 1.0× GradientTape", String(e))])),
+    );
+    step("interpret: Grad-CAM and saliency vs GradientTape");
+    rows.push(
+      ...(await attributionRows(ROOT, IMAGE, runs, 1).catch((e: unknown) => [notMeasured("gradCam", "ms", "≤ 1.0× GradientTape", String(e))])),
+    );
+    step("interpret: receptive-field hover in JupyterLab + Chromium");
+    rows.push(...(await hoverRows(ROOT, hovers, 3)));
   }
   const seconds = (Date.now() - startedAt.getTime()) / 1000;
   console.log(`\n${table(info, rows)}\n`);
