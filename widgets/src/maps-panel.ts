@@ -1,12 +1,17 @@
 // Feature-map grid: one heatmap per channel, a page at a time, with colour-scale, range and
-// sort choices, an exact-value readout on hover and a channel enlarged on click.
+// sort choices, an exact-value readout on hover and a channel enlarged on click. The controls
+// (mapsControls) are apart from the grid and its side column (mapsView), so that linked grids of
+// several images (linked.ts) share one set of controls.
 import { COLOUR_SCALE_LABELS } from "./colours";
 import { button, el, select } from "./dom";
 import { imageFrame } from "./image-frame";
 import { renderGrid, type RenderedGrid, type Tile } from "./heatmap-grid";
 import { panelSide } from "./panel-side";
 import { oneDrawAtATime, type PanelContext, type PanelHandle } from "./panel";
-import { formatFloat32, planeRange, planeRows, type ColourScale, type MapsPanel, type ScaleMode, type SortOrder } from "./state";
+import { formatFloat32, planeRange, planeRows } from "./state";
+import type { ColourScale, MapsPanel, PanelChoices, ScaleMode, SortOrder } from "./state";
+
+export type MapsChoices = NonNullable<PanelChoices["maps"]>;
 
 /** Channel order for a page: by index, or by mean activation, highest first. */
 export function channelOrder(panel: MapsPanel, sort: SortOrder): number[] {
@@ -15,9 +20,9 @@ export function channelOrder(panel: MapsPanel, sort: SortOrder): number[] {
   return order;
 }
 
-/** The colour range of a channel: its own, or one shared by the whole layer. */
+/** The colour range of a channel: its own, or one shared by the whole layer ("images" is a lone grid's own). */
 export function colourRange(panel: MapsPanel, channel: number, mode: ScaleMode): [number, number] {
-  if (mode === "channel") return planeRange(panel.planes, channel);
+  if (mode !== "shared") return planeRange(panel.planes, channel);
   let min = Infinity;
   let max = -Infinity;
   for (let c = 0; c < panel.planes.count; c++) {
@@ -28,71 +33,173 @@ export function colourRange(panel: MapsPanel, channel: number, mode: ScaleMode):
   return [min, max];
 }
 
-export function renderMapsPanel(panel: MapsPanel, ctx: PanelContext): PanelHandle {
-  const { signal } = ctx;
-  const planes = panel.planes;
-  const chosen = ctx.choices.maps ?? {};
-  const pages = Math.max(1, Math.ceil(planes.count / panel.page_size));
-  const clampPage = (page: number) => Math.min(Math.max(0, Math.trunc(page) || 0), pages - 1);
-  const pageChosen = chosen.page && chosen.page.layer === panel.layer.index ? clampPage(chosen.page.page) : 0;
-  const ui = {
-    page: pageChosen,
+/** What the viewer chose for a grid (or for linked grids): the saved choices, else the panel's own settings. */
+export interface MapsUi {
+  page: number;
+  colour: ColourScale;
+  scale: ScaleMode;
+  sort: SortOrder;
+  overlay: boolean;
+  opacity: number;
+}
+
+export function pageCount(panel: MapsPanel): number {
+  return Math.max(1, Math.ceil(panel.planes.count / panel.page_size));
+}
+
+export function clampPage(panel: MapsPanel, page: number): number {
+  return Math.min(Math.max(0, Math.trunc(page) || 0), pageCount(panel) - 1);
+}
+
+export function mapsUi(panel: MapsPanel, chosen: MapsChoices): MapsUi {
+  return {
+    // a page belongs to the layer it was chosen on: the explorer shows another layer from its first page
+    page: chosen.page && chosen.page.layer === panel.layer.index ? clampPage(panel, chosen.page.page) : 0,
     colour: chosen.colour_scale ?? panel.colour_scale,
     scale: chosen.scale_mode ?? panel.scale_mode,
     sort: chosen.sort ?? panel.sort,
     overlay: chosen.overlay ?? false,
     opacity: chosen.opacity ?? 0.6,
   };
-  const tileSize = planes.width >= 24 ? 88 : 64;
-  const valueFormat = planes.exact ? "" : ".4g";
+}
 
-  const root = el("div", "convlens-panel convlens-maps");
+export function mapsHeader(panel: MapsPanel, more = ""): HTMLElement {
   const header = el("div", "convlens-panel-header");
+  const p = panel.planes;
   header.append(
     el("span", "convlens-layer-name", `${panel.layer.index}: ${panel.layer.name}`),
-    el("span", "convlens-shape", ` feature maps · ${planes.count} channels · ${planes.height}×${planes.width}`),
+    el("span", "convlens-shape", ` feature maps · ${p.count} channels · ${p.height}×${p.width}${more}`),
   );
-  const pageLabel = el("span", "convlens-page-label");
+  return header;
+}
+
+export const LONE_SCALES: [ScaleMode, string][] = [
+  ["channel", "range per channel"],
+  ["shared", "range shared by the layer"],
+];
+
+export interface MapsControlsSpec {
+  /** the panel whose layer and counts the controls page through */
+  panel: MapsPanel;
+  /** the range choices offered */
+  scales: [ScaleMode, string][];
+  /** offer "overlay on image" and its opacity */
+  overlay: boolean;
+  signal: AbortSignal;
+  /** a page was asked for (not clamped yet) */
+  page(page: number): void;
+  /** a control changed `ui` to `patch`: record it when `save` (not while a slider is dragged), and redraw */
+  changed(patch: MapsChoices, save: boolean): void;
+}
+
+export interface MapsControls {
+  element: HTMLElement;
+  /** the page label and the arrows, once a page is drawn */
+  showPage(channels: number[]): void;
+}
+
+/** Paging arrows, colour scale, range and sort; "overlay on image" where there is an image. */
+export function mapsControls(ui: MapsUi, spec: MapsControlsSpec): MapsControls {
+  const { panel, signal } = spec;
   const controls = el("div", "convlens-controls");
-  const prev = button("◀", "previous page", () => void showPage(ui.page - 1), signal);
-  const next = button("▶", "next page", () => void showPage(ui.page + 1), signal);
+  const pageLabel = el("span", "convlens-page-label");
+  const prev = button("◀", "previous page", () => spec.page(ui.page - 1), signal);
+  const next = button("▶", "next page", () => spec.page(ui.page + 1), signal);
+  const colourOptions: [ColourScale, string][] = [
+    ["grey", COLOUR_SCALE_LABELS.grey],
+    ["viridis", COLOUR_SCALE_LABELS.viridis],
+  ];
+  const sortOptions: [SortOrder, string][] = [["index", "channel order"], ["mean", "sort by mean activation"]];
   controls.append(
     prev,
     pageLabel,
     next,
-    select<ColourScale>("convlens-colour", [["grey", COLOUR_SCALE_LABELS.grey], ["viridis", COLOUR_SCALE_LABELS.viridis]], ui.colour, (v) => {
+    select<ColourScale>("convlens-colour", colourOptions, ui.colour, (v) => {
       ui.colour = v;
-      ctx.choose({ maps: { colour_scale: v } });
-      void draw();
+      spec.changed({ colour_scale: v }, true);
     }, signal),
-    select<ScaleMode>("convlens-scale", [["channel", "range per channel"], ["shared", "range shared by the layer"]], ui.scale, (v) => {
+    select<ScaleMode>("convlens-scale", spec.scales, ui.scale, (v) => {
       ui.scale = v;
-      ctx.choose({ maps: { scale_mode: v } });
-      void draw();
+      spec.changed({ scale_mode: v }, true);
     }, signal),
-    select<SortOrder>("convlens-sort", [["index", "channel order"], ["mean", "sort by mean activation"]], ui.sort, (v) => {
+    select<SortOrder>("convlens-sort", sortOptions, ui.sort, (v) => {
       ui.sort = v;
       ui.page = 0;
-      ctx.choose({ maps: { sort: v, page: { layer: panel.layer.index, page: 0 } } });
-      void draw();
+      spec.changed({ sort: v, page: { layer: panel.layer.index, page: 0 } }, true);
     }, signal),
   );
+  if (spec.overlay) {
+    controls.append(...overlayControls(ui, signal, (patch, save) => {
+      Object.assign(ui, patch);
+      spec.changed(patch, save);
+    }));
+  }
+  return {
+    element: controls,
+    showPage(channels) {
+      const pages = pageCount(panel);
+      const first = ui.page * panel.page_size;
+      const last = first + channels.length - 1;
+      pageLabel.textContent = ` page ${ui.page + 1} of ${pages} (channels ${first}–${last} of ${panel.planes.count}) `;
+      prev.disabled = ui.page === 0;
+      next.disabled = ui.page >= pages - 1;
+    },
+  };
+}
+
+/** Whether a change of choices needs the grid redrawn (the rest only repaints the overlay). */
+export function redraws(patch: MapsChoices): boolean {
+  return "colour_scale" in patch || "scale_mode" in patch || "sort" in patch || "page" in patch;
+}
+
+export interface MapsViewSpec {
+  /** the colour scale, overlay and opacity are read from here at each paint */
+  ui: MapsUi;
+  /** a channel's colour range under the current choices */
+  range(channel: number): [number, number];
+  /** pixels per tile side (default: 88 for maps 24 wide or more, else 64) and of the enlarged channel */
+  tileSize?: number;
+  enlargedSize?: number;
+  /** the mouse is on unit (row, col) of `channel` here (grid or enlarged channel), or left; a tile was clicked */
+  pointed?(channel: number, row: number, col: number): void;
+  left?(): void;
+  clicked?(channel: number): void;
+}
+
+/** One panel's grid and the column beside it (input image, readout, enlarged channel). */
+export interface MapsView {
+  element: HTMLElement;
+  /** the grid's host: Plotly's figure, carrying convlensGrid once drawn */
+  gridHost: HTMLElement;
+  /** draws `channels` as the page's tiles, in this order */
+  draw(channels: number[]): Promise<void>;
+  /** the readout, receptive-field box and overlay for unit (row, col) of `channel`, as if hovered here */
+  point(channel: number, row: number, col: number): void;
+  leave(): void;
+  enlarge(channel: number): Promise<void>;
+  paintOverlay(): void;
+  /** the channels of the page drawn */
+  channels(): number[];
+  grid(): RenderedGrid | null;
+  dispose(): void;
+}
+
+export function mapsView(panel: MapsPanel, ctx: PanelContext, spec: MapsViewSpec): MapsView {
+  const { ui } = spec;
+  const planes = panel.planes;
+  const tileSize = spec.tileSize ?? (planes.width >= 24 ? 88 : 64);
+  const valueFormat = planes.exact ? "" : ".4g";
   const body = el("div", "convlens-body");
   const gridHost = el("div", "convlens-grid");
   const above: Node[] = [];
   const frame = panel.image && panel.image.length > 0 ? imageFrame(panel.image, panel.receptive_field) : null;
   if (frame) {
-    controls.append(...overlayControls(ui, signal, (patch, save) => {
-      Object.assign(ui, patch);
-      paintOverlay();
-      if (save) ctx.choose({ maps: patch });
-    }));
-    above.push(el("div", "convlens-side-title", panel.receptive_field ? "input image (hover a unit: its receptive field)" : "input image"), frame.element);
+    const title = panel.receptive_field ? "input image (hover a unit: its receptive field)" : "input image";
+    above.push(el("div", "convlens-side-title", title), frame.element);
   }
   const side = panelSide("hover a heatmap for its value; click to enlarge", above);
   const readout = side.readout;
   body.append(gridHost, side.element);
-  root.append(header, controls, body);
 
   let grid: RenderedGrid | null = null;
   let pageChannels: number[] = [];
@@ -106,12 +213,13 @@ export function renderMapsPanel(panel: MapsPanel, ctx: PanelContext): PanelHandl
     if (!frame) return;
     const channel = hovered ?? enlarged ?? pageChannels[0];
     if (!ui.overlay || channel === undefined) return frame.overlay(null, ui.colour, ui.opacity);
-    const [zmin, zmax] = colourRange(panel, channel, ui.scale);
+    const [zmin, zmax] = spec.range(channel);
     const rows = planeRows(planes, channel);
-    frame.overlay({ height: planes.height, width: planes.width, value: (y, x) => rows[y][x], zmin, zmax }, ui.colour, ui.opacity);
+    const plane = { height: planes.height, width: planes.width, value: (y: number, x: number) => rows[y][x], zmin, zmax };
+    frame.overlay(plane, ui.colour, ui.opacity);
   }
 
-  /** The readout, the receptive-field box and the overlay for unit (row, col) of `channel`. */
+  /** The receptive-field box and the overlay for unit (row, col) of `channel`. */
   function pointAt(channel: number, row: number, col: number): void {
     frame?.showField(row, col);
     if (hovered !== channel) {
@@ -130,14 +238,20 @@ export function renderMapsPanel(panel: MapsPanel, ctx: PanelContext): PanelHandl
   }
 
   const tileOf = (channel: number): Tile => {
-    const [zmin, zmax] = colourRange(panel, channel, ui.scale);
-    return { title: String(channel), height: planes.height, width: planes.width, cells: (dy, dx) => planeRows(planes, channel, dy, dx), zmin, zmax: zmax > zmin ? zmax : zmin + 1e-6, hoverName: `channel ${channel}` };
+    const [zmin, zmax] = spec.range(channel);
+    return {
+      title: String(channel),
+      height: planes.height,
+      width: planes.width,
+      cells: (dy, dx) => planeRows(planes, channel, dy, dx),
+      zmin,
+      zmax: zmax > zmin ? zmax : zmin + 1e-6,
+      hoverName: `channel ${channel}`,
+    };
   };
 
-  async function onHover(tile: number, row: number, col: number): Promise<void> {
-    const channel = pageChannels[tile];
-    if (channel === undefined) return;
-    pointAt(channel, row, col);
+  /** The value of unit (row, col) of `channel` in the readout (and the grid's tooltip when the mouse is here). */
+  async function readValue(channel: number, row: number, col: number, tooltip: boolean): Promise<void> {
     const token = ++hoverToken;
     const where = `channel ${channel}, row ${row}, col ${col}`;
     const local = planes.exact ? planes.exact[(channel * planes.height + row) * planes.width + col] : null;
@@ -145,62 +259,128 @@ export function renderMapsPanel(panel: MapsPanel, ctx: PanelContext): PanelHandl
     readout.dataset.row = String(row);
     readout.dataset.col = String(col);
     if (local !== null) {
-      show(where, local, true);
+      show(where, local, true, tooltip);
       return;
     }
     const size = planes.height * planes.width;
-    const approx = planes.offset[channel] + planes.scale[channel] * planes.codes[channel * size + row * planes.width + col];
-    show(where, approx, false);
+    const code = planes.codes[channel * size + row * planes.width + col];
+    const approx = planes.offset[channel] + planes.scale[channel] * code;
+    show(where, approx, false, tooltip);
     const exact = await ctx.exactValue(channel, row, col);
-    if (exact !== null && token === hoverToken && !disposed) show(where, exact, true);
+    if (exact !== null && token === hoverToken && !disposed) show(where, exact, true, tooltip);
   }
 
-  function show(where: string, value: number, exact: boolean): void {
+  function show(where: string, value: number, exact: boolean, tooltip: boolean): void {
     readout.textContent = `${where}: ${exact ? "" : "≈ "}${formatFloat32(value)}`;
-    grid?.tip(readout.textContent);
+    if (tooltip) grid?.tip(readout.textContent);
     readout.dataset.value = String(value);
     readout.dataset.exact = String(exact);
   }
 
-  async function enlarge(tile: number): Promise<void> {
+  function onHover(tile: number, row: number, col: number): void {
     const channel = pageChannels[tile];
     if (channel === undefined) return;
+    pointAt(channel, row, col);
+    void readValue(channel, row, col, true);
+    spec.pointed?.(channel, row, col);
+  }
+
+  async function enlarge(channel: number): Promise<void> {
     enlarged = channel;
     paintOverlay();
-    await side.enlarge(`channel ${channel}`, tileOf(channel), ui.colour, 300, valueFormat, {
-      onHover: (row, col) => pointAt(channel, row, col),
-      onUnhover: leave,
+    await side.enlarge(`channel ${channel}`, tileOf(channel), ui.colour, spec.enlargedSize ?? 300, valueFormat, {
+      onHover: (row, col) => {
+        pointAt(channel, row, col);
+        spec.pointed?.(channel, row, col);
+      },
+      onUnhover: () => {
+        leave();
+        spec.left?.();
+      },
     });
   }
 
-  async function drawNow(): Promise<void> {
-    const order = channelOrder(panel, ui.sort);
-    pageChannels = order.slice(ui.page * panel.page_size, (ui.page + 1) * panel.page_size);
-    const first = ui.page * panel.page_size;
-    pageLabel.textContent = ` page ${ui.page + 1} of ${pages} (channels ${first}–${first + pageChannels.length - 1} of ${planes.count}) `;
-    prev.disabled = ui.page === 0;
-    next.disabled = ui.page >= pages - 1;
+  async function draw(channels: number[]): Promise<void> {
+    pageChannels = channels;
     grid?.dispose();
+    grid = null;
     gridHost.dataset.heatmaps = "0";
     gridHost.dataset.channels = pageChannels.join(",");
-    grid = await renderGrid(gridHost, {
+    const drawn = await renderGrid(gridHost, {
       tiles: pageChannels.map(tileOf),
       columns: panel.columns,
       tileSize,
       colourScale: ui.colour,
-      onHover: (t, r, c) => void onHover(t, r, c),
-      onUnhover: leave,
-      onClick: (t) => void enlarge(t),
+      onHover,
+      onUnhover: () => {
+        leave();
+        spec.left?.();
+      },
+      onClick: (t) => {
+        const channel = pageChannels[t];
+        if (channel === undefined) return;
+        if (spec.clicked) spec.clicked(channel);
+        else void enlarge(channel);
+      },
     });
-    if (disposed) grid.dispose(); // the panel went while Plotly painted: nothing else would purge it
-    else gridHost.dataset.heatmaps = String(pageChannels.length);
+    if (disposed) drawn.dispose(); // the panel went while Plotly painted: nothing else would purge it
+    else {
+      grid = drawn;
+      gridHost.dataset.heatmaps = String(pageChannels.length);
+    }
     paintOverlay();
   }
 
-  const draw = oneDrawAtATime(drawNow, () => !disposed);
+  return {
+    element: body,
+    gridHost,
+    draw,
+    point(channel, row, col) {
+      pointAt(channel, row, col);
+      void readValue(channel, row, col, false);
+    },
+    leave,
+    enlarge,
+    paintOverlay,
+    channels: () => pageChannels,
+    grid: () => grid,
+    dispose() {
+      disposed = true;
+      grid?.dispose();
+      side.dispose();
+      frame?.dispose();
+    },
+  };
+}
+
+export function renderMapsPanel(panel: MapsPanel, ctx: PanelContext): PanelHandle {
+  const ui = mapsUi(panel, ctx.choices.maps ?? {});
+  const hasImage = panel.image !== null && panel.image.length > 0;
+  const view = mapsView(panel, ctx, { ui, range: (channel) => colourRange(panel, channel, ui.scale) });
+  const controls = mapsControls(ui, {
+    panel,
+    scales: LONE_SCALES,
+    overlay: hasImage,
+    signal: ctx.signal,
+    page: (page) => void showPage(page),
+    changed: (patch, save) => {
+      if (save) ctx.choose({ maps: patch });
+      if (redraws(patch)) void draw();
+      else view.paintOverlay();
+    },
+  });
+  const root = el("div", "convlens-panel convlens-maps");
+  root.append(mapsHeader(panel), controls.element, view.element);
+  let disposed = false;
+
+  const draw = oneDrawAtATime(async () => {
+    const channels = channelOrder(panel, ui.sort).slice(ui.page * panel.page_size, (ui.page + 1) * panel.page_size);
+    controls.showPage(channels);
+    await view.draw(channels);
+  }, () => !disposed);
 
   async function showPage(page: number): Promise<void> {
-    ui.page = clampPage(page);
+    ui.page = clampPage(panel, page);
     ctx.choose({ maps: { page: { layer: panel.layer.index, page: ui.page } } });
     await draw();
   }
@@ -210,9 +390,7 @@ export function renderMapsPanel(panel: MapsPanel, ctx: PanelContext): PanelHandl
     ready: draw(),
     dispose: () => {
       disposed = true;
-      grid?.dispose();
-      side.dispose();
-      frame?.dispose();
+      view.dispose();
     },
   };
 }

@@ -123,7 +123,13 @@ export async function explore(first: tf.LayersModel | ExplorerSource, second?: I
   return open([shown], [panelOf(shown, source.image ?? null)], { title: options.title ?? "", arrangement: "stacked", layers: source.layers, layer_index: layer.index, mode }, source);
 }
 
-async function open(sources: PanelSource[], panels: PanelState[], view: Partial<ViewState>, explorer: ExplorerSource | null): Promise<ConvLensWidget> {
+/** What a front end without widgets shows of a widget: a PNG and a text/plain line. */
+export type Fallback = (state: ViewState) => Promise<{ png: Uint8Array; text: string }>;
+
+const panelsFallback: Fallback = async (state) => ({ png: await encodeMontagePng(stackImages(state.panels.map(panelMontage))), text: textLine(state) });
+
+/** Opens a convlens widget on `panels` (made from `sources`) and displays it with its fallback. */
+export async function open(sources: PanelSource[], panels: PanelState[], view: Partial<ViewState>, explorer: ExplorerSource | null, fallback = panelsFallback): Promise<ConvLensWidget> {
   const state: ViewState = { title: "", arrangement: "stacked", layers: [], layer_index: -1, mode: "maps", status: "", choices: [], ...view, panels };
   // comm_open (with every plane) goes out first: the front end unpacks it while the kernel draws
   // the PNG fallback, which only the display_data after it carries.
@@ -131,8 +137,8 @@ async function open(sources: PanelSource[], panels: PanelState[], view: Partial<
   try {
     const controller = new DisplayController(widget, sources, explorer);
     await new Promise((resolve) => setImmediate(resolve)); // lets the queued comm_open leave
-    const png = await encodeMontagePng(stackImages(panels.map(panelMontage)));
-    display(widget, { png, text: textLine(state) });
+    const { png, text } = await fallback(state);
+    display(widget, { png, text });
     return new ConvLensWidget(widget, controller);
   } catch (error) {
     widget.close(); // no comm left behind without a display
