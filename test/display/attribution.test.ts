@@ -1,12 +1,12 @@
 // showAttribution against a recording kernel runtime, on a small seeded classifier: the panel state
 // built from a gradCam / occlusion result, the class-change request recomputing the map, bad requests
 // as the status line, the PNG fallback in the widget's colours, and no tensor left behind.
-import { afterEach, beforeEach, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { inspect } from "node:util";
 import * as tf from "@tensorflow/tfjs-node";
-import { installKernelRuntime, kernelRuntime, KernelRuntime } from "../../kernel-helpers/src/kernel/runtime";
-import type { JSONObject, OutgoingMessage } from "../../kernel-helpers/src/kernel/messages";
+import { kernelRuntime } from "../../kernel-helpers/src/kernel/runtime";
+import type { JSONObject } from "../../kernel-helpers/src/kernel/messages";
 import { gradCam, loadImage, occlusion, predict, setPreprocessing } from "../../kernel-helpers/src/compute";
 import type { LoadedImage } from "../../kernel-helpers/src/compute";
 import { showAttribution, type AttributionWidget } from "../../kernel-helpers/src/display/attribution";
@@ -20,17 +20,11 @@ import { describePanel, type AttributionPanelState, type ViewState } from "../..
 import { colourAt as widgetColourAt } from "../../widgets/src/colours";
 import { ROOT } from "../support/jupyterlab";
 import { join } from "node:path";
+import { recordKernel } from "../support/recording-runtime";
 
 const LABELS = ["<img src=x onerror=window.__pwned=1>", "cat", "dog", "bird"];
 
-let sent: OutgoingMessage[] = [];
-let logged: string[] = [];
-beforeEach(() => {
-  sent = [];
-  logged = [];
-  installKernelRuntime(new KernelRuntime((m) => sent.push(m), (text) => logged.push(text)));
-});
-afterEach(() => installKernelRuntime(undefined));
+const kernel = recordKernel();
 
 /** Four classes over a 32 px input, seeded: on the cat photo classes 2 and 0 lead and both Grad-CAMs are non-zero. */
 function classifier(): tf.LayersModel {
@@ -54,7 +48,7 @@ let photo: LoadedImage;
 const cat = async () => (photo ??= await loadImage(join(ROOT, "notebooks", "images", "cat.png")));
 
 const openState = (): ViewState =>
-  (sent.find((m) => m.msgType === "comm_open")!.content.data as { state: ViewState }).state;
+  (kernel.sent.find((m) => m.msgType === "comm_open")!.content.data as { state: ViewState }).state;
 const shownPanel = (shown: AttributionWidget) => shown.widget.get("panels")[0] as AttributionPanelState;
 const custom = (shown: AttributionWidget, content: JSONObject) =>
   kernelRuntime().comms.receiveMsg({ comm_id: shown.widget.commId, data: { method: "custom", content } }, []);
@@ -105,9 +99,9 @@ test("an occlusion map is signed: a diverging scale by default, its colour range
 test("showAttribution opens one widget: the map as binary buffers, a PNG fallback and a text line", async () => {
   const shown = await showAttribution(model, await cat(), { labels: LABELS, k: 3, title: "why dog?" });
   assert.equal(inspect(shown), `ConvLensWidget ${shown.widget.commId}`);
-  const order = sent.map((m) => m.msgType).filter((t) => t === "comm_open" || t === "display_data");
+  const order = kernel.sent.map((m) => m.msgType).filter((t) => t === "comm_open" || t === "display_data");
   assert.deepEqual(order, ["comm_open", "display_data"]);
-  const open = sent.find((m) => m.msgType === "comm_open")!;
+  const open = kernel.sent.find((m) => m.msgType === "comm_open")!;
   const paths = (open.content.data as { buffer_paths: (string | number)[][] }).buffer_paths.map((p) => p.join("."));
   for (const key of ["map.codes", "map.scale", "map.offset", "image"]) {
     assert.ok(paths.includes(`panels.0.${key}`), `${key} travels as a buffer`);
@@ -116,7 +110,7 @@ test("showAttribution opens one widget: the map as binary buffers, a PNG fallbac
   assert.equal(state.title, "why dog?");
   assert.equal((state.panels[0] as AttributionPanelState).class_label, "dog");
   assert.equal((state.panels[0] as AttributionPanelState).classes.length, 3);
-  const data = sent.find((m) => m.msgType === "display_data")!.content.data as Record<string, string>;
+  const data = kernel.sent.find((m) => m.msgType === "display_data")!.content.data as Record<string, string>;
   assert.match(data["text/plain"], /^convlens: why dog\?: Grad-CAM of "dog" \(class 2\) at conv2 \(layer 3\)/);
   assert.equal(Buffer.from(data["image/png"], "base64").subarray(1, 4).toString(), "PNG");
   assert.deepEqual(Array.from(shown.result.data), Array.from((await gradCam(model, await cat())).data));
@@ -125,10 +119,10 @@ test("showAttribution opens one widget: the map as binary buffers, a PNG fallbac
 
 test("clicking another class: the kernel says what it computes, then shows that class's map", async () => {
   const shown = await showAttribution(model, await cat(), { labels: LABELS });
-  sent = [];
+  kernel.sent = [];
   custom(shown, { type: "attribution_class", panel: 0, class_index: 1 });
   await shown.controller.settled;
-  const updates = sent
+  const updates = kernel.sent
     .filter((m) => m.msgType === "comm_msg")
     .map((m) => (m.content.data as { state: Partial<ViewState> }).state);
   assert.deepEqual(updates[0], { status: "computing Grad-CAM for cat…" });
@@ -235,7 +229,7 @@ test("bad options are convlens errors before any widget opens", async () => {
     await assert.rejects(showAttribution(model, image, options as never), message);
   }
   await assert.rejects(showAttribution(model, undefined as never), /needs an image/);
-  assert.equal(sent.filter((m) => m.msgType === "comm_open").length, 0, "no comm was opened");
+  assert.equal(kernel.sent.filter((m) => m.msgType === "comm_open").length, 0, "no comm was opened");
 });
 
 test("the viewer's colour scale and opacity are choices a front end may set, and only valid ones", async () => {
@@ -248,7 +242,7 @@ test("the viewer's colour scale and opacity are choices a front end may set, and
   update([{ attribution: { opacity: 1.5 } }]);
   update([{ attribution: { colour_scale: "<b>" } }]);
   assert.deepEqual(shown.widget.get("choices"), good);
-  assert.match(logged.join("\n"), /choices\[0\]\.attribution\.opacity must be a number from 0 to 1/);
+  assert.match(kernel.logged.join("\n"), /choices\[0\]\.attribution\.opacity must be a number from 0 to 1/);
   shown.close();
 });
 

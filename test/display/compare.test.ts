@@ -1,25 +1,19 @@
 // compare(model, images, layer) against a recording kernel runtime: one widget of linked grids, one
 // maps panel per image, every image's own maps; bad input is a convlens error and opens nothing.
-import { afterEach, beforeEach, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-node";
-import { installKernelRuntime, kernelRuntime, KernelRuntime } from "../../kernel-helpers/src/kernel/runtime";
-import type { JSONObject, OutgoingMessage } from "../../kernel-helpers/src/kernel/messages";
+import { kernelRuntime } from "../../kernel-helpers/src/kernel/runtime";
+import type { JSONObject } from "../../kernel-helpers/src/kernel/messages";
 import { compare, COMPARE_DEFAULTS, linkedRange } from "../../kernel-helpers/src/display/compare";
 import type { MapsPanelState, ViewState } from "../../kernel-helpers/src/display/state";
 import { featureMaps, loadImage, type LoadedImage } from "../../kernel-helpers/src/compute";
+import { recordKernel } from "../support/recording-runtime";
 
 const CAT = join(__dirname, "..", "..", "notebooks", "images", "cat.png");
 
-let sent: OutgoingMessage[] = [];
-let logged: string[] = [];
-beforeEach(() => {
-  sent = [];
-  logged = [];
-  installKernelRuntime(new KernelRuntime((m) => sent.push(m), (text) => logged.push(text)));
-});
-afterEach(() => installKernelRuntime(undefined));
+const kernel = recordKernel();
 
 /** A small seeded CNN with a fixed input size (it resizes any image) or any input size. */
 function smallCnn(size: number | null = 16): tf.LayersModel {
@@ -40,7 +34,7 @@ function picture(height: number, width: number, seed: number): LoadedImage {
 }
 
 function opened(): { state: ViewState } | undefined {
-  const open = sent.filter((m) => m.msgType === "comm_open").at(-1);
+  const open = kernel.sent.filter((m) => m.msgType === "comm_open").at(-1);
   return open && { state: (open.content.data as { state: JSONObject }).state as unknown as ViewState };
 }
 
@@ -51,7 +45,7 @@ test("compare() opens ONE widget of linked grids: a maps panel of the same layer
   // a path, a Buffer, a loaded image and a tensor, of four sizes: the model resizes each to 16 × 16
   const shown = await compare(model, [CAT, png, picture(40, 24, 1), tensor], "c2", { title: "four inputs" });
   const { state } = opened()!;
-  assert.equal(sent.filter((m) => m.msgType === "comm_open").length, 1);
+  assert.equal(kernel.sent.filter((m) => m.msgType === "comm_open").length, 1);
   assert.equal(state.linked, true);
   assert.equal(state.arrangement, "side");
   assert.equal(state.panels.length, 4);
@@ -63,7 +57,7 @@ test("compare() opens ONE widget of linked grids: a maps panel of the same layer
     assert.ok(panel.image && panel.image.length > 0, "each grid has its input image beside it");
     assert.ok(panel.receptive_field, "and the receptive fields its hover box needs");
   }
-  const display = sent.find((m) => m.msgType === "display_data")!;
+  const display = kernel.sent.find((m) => m.msgType === "display_data")!;
   const data = display.content.data as Record<string, string>;
   assert.equal(data["text/plain"], "convlens: four inputs: compare 4 images at c2 (layer 3): 6 channels of 8×8 each");
   const fallback = tf.node.decodePng(Buffer.from(data["image/png"], "base64"), 3);
@@ -131,7 +125,7 @@ test("bad input is a convlens error naming the fix, and opens no widget", async 
       return true;
     });
   }
-  assert.equal(sent.filter((m) => m.msgType === "comm_open").length, 0);
+  assert.equal(kernel.sent.filter((m) => m.msgType === "comm_open").length, 0);
 });
 
 test("no tensor outlives compare(), whether it shows the images or refuses them", async () => {

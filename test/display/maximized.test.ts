@@ -1,11 +1,11 @@
 // showMaximized against a recording kernel runtime: the progress a run sends, the final images,
 // the PNG fallback, cancelling (a signal, or the kernel's interrupt), and the sample image's maps
 // and the samples a click and the cards show.
-import { afterEach, beforeEach, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-node";
-import { installKernelRuntime, kernelRuntime, KernelRuntime } from "../../kernel-helpers/src/kernel/runtime";
-import type { JSONObject, OutgoingMessage } from "../../kernel-helpers/src/kernel/messages";
+import { kernelRuntime } from "../../kernel-helpers/src/kernel/runtime";
+import type { JSONObject } from "../../kernel-helpers/src/kernel/messages";
 import { ConvlensError } from "../../kernel-helpers/src/errors";
 import { featureMaps } from "../../kernel-helpers/src/compute/featureMaps";
 import type { LoadedImage } from "../../kernel-helpers/src/compute/images";
@@ -14,23 +14,17 @@ import { MAX_PROGRESS_UPDATES, showMaximized } from "../../kernel-helpers/src/di
 import type { MaximizedPanelState } from "../../kernel-helpers/src/display/maximized-wire";
 import { montage, tileSize } from "../../kernel-helpers/src/display/montage";
 import { tinyCnn } from "../helpers/fixtures";
+import { recordKernel } from "../support/recording-runtime";
 
-let sent: OutgoingMessage[] = [];
-let logged: string[] = [];
-beforeEach(() => {
-  sent = [];
-  logged = [];
-  installKernelRuntime(new KernelRuntime((m) => sent.push(m), (text) => logged.push(text)));
-});
-afterEach(() => installKernelRuntime(undefined));
+const kernel = recordKernel();
 
 const model = tinyCnn(); // 16 × 16 input; conv_b: 6 channels of 8 × 8
 const LAYER = "conv_b";
 const CHANNELS = [0, 2, 5];
 
-/** The panel of every state the kernel sent (comm_open, then each update carrying panels), in order. */
+/** The panel of every state the kernel kernel.sent (comm_open, then each update carrying panels), in order. */
 function sentPanels(): MaximizedPanelState[] {
-  const states = sent.flatMap((m) => {
+  const states = kernel.sent.flatMap((m) => {
     const data = m.content.data as { state?: JSONObject; method?: string } | undefined;
     if (m.msgType === "comm_open" || (m.msgType === "comm_msg" && data?.method === "update")) return [data?.state];
     return [];
@@ -78,7 +72,7 @@ test("a run sends several progress updates, never more than MAX_PROGRESS_UPDATES
     assert.equal(done.activations[i], Math.fround(c.activation));
   });
   // the images travel as one binary buffer, not as JSON numbers
-  const final = sent.filter((m) => m.msgType === "comm_msg").at(-1)!;
+  const final = kernel.sent.filter((m) => m.msgType === "comm_msg").at(-1)!;
   const paths = (final.content.data as { buffer_paths: unknown[] }).buffer_paths.map((p) => JSON.stringify(p));
   assert.ok(paths.includes('["panels",0,"images"]'), paths.join(" "));
   shown.close();
@@ -91,8 +85,8 @@ test("with a long interval, the bar moves no more than that: no update between o
 
 test("the display shows the run at once and its fallback becomes a PNG montage of the images when done", async () => {
   const shown = await showMaximized(model, LAYER, CHANNELS, { steps: 6, seed: 2, columns: 2 });
-  const first = sent.find((m) => m.msgType === "display_data")!;
-  const last = sent.find((m) => m.msgType === "update_display_data")!;
+  const first = kernel.sent.find((m) => m.msgType === "display_data")!;
+  const last = kernel.sent.find((m) => m.msgType === "update_display_data")!;
   const id = (first.content.transient as { display_id: string }).display_id;
   assert.ok(id, "the display has an id");
   assert.equal((last.content.transient as { display_id: string }).display_id, id, "the update replaces that display");
@@ -120,12 +114,12 @@ test("aborting the signal mid-run: the widget says cancelled, the call rejects, 
     (error: unknown) => error instanceof ConvlensError && /cancelled after 5 of 200 steps/.test(error.message),
   );
   assert.equal(tf.memory().numTensors, before, "no tensor outlives the cancelled run");
-  const widgetId = (sent.find((m) => m.msgType === "comm_open")!.content.comm_id as string);
+  const widgetId = (kernel.sent.find((m) => m.msgType === "comm_open")!.content.comm_id as string);
   const widget = kernelRuntime().widgets.get(widgetId) as unknown as { get(key: string): unknown };
   assert.match(String(widget.get("status")), /^convlens: .*cancelled/);
   const panel = (widget.get("panels") as MaximizedPanelState[])[0];
   assert.deepEqual([panel.phase, panel.step, panel.images.length], ["cancelled", 5, 0]);
-  assert.equal(sent.filter((m) => m.msgType === "comm_close").length, 0, "the widget stays, saying why it stopped");
+  assert.equal(kernel.sent.filter((m) => m.msgType === "comm_close").length, 0, "the widget stays, saying why it stopped");
 });
 
 test("the kernel's interrupt cancels the run: the running cell's signal is the default", async () => {
@@ -148,7 +142,7 @@ test("bad arguments fail before any widget opens", async () => {
   );
   tensor.dispose();
   await assert.rejects(showMaximized(model, LAYER, [0], { steps: 2, columns: 0 }), /columns must be an integer ≥ 1/);
-  assert.deepEqual(sent.filter((m) => m.msgType === "comm_open"), []);
+  assert.deepEqual(kernel.sent.filter((m) => m.msgType === "comm_open"), []);
 });
 
 test("a sample image gives the shown channels' feature maps (exact values: the kernel's); samples ranked", async () => {
@@ -167,10 +161,10 @@ test("a sample image gives the shown channels' feature maps (exact values: the k
   assert.ok(panel.receptive_field, "hover boxes for the maps");
 
   // the value the page asks for, for plane 1 (channel 2) at (3, 4)
-  sent = [];
+  kernel.sent = [];
   const content = { type: "value", request: 7, panel: 0, channel: 1, row: 3, col: 4 };
   kernelRuntime().comms.receiveMsg({ comm_id: shown.widget.commId, data: { method: "custom", content } }, []);
-  const reply = sent.find((m) => m.msgType === "comm_msg")!.content.data as { content: { value: number } };
+  const reply = kernel.sent.find((m) => m.msgType === "comm_msg")!.content.data as { content: { value: number } };
   assert.equal(reply.content.value, maps.data[2 * plane + 3 * 8 + 4]);
 
   const means = await Promise.all(samples.map(async (s) => (await featureMaps(model, s, LAYER))[0]));
@@ -191,10 +185,10 @@ test("a sample image gives the shown channels' feature maps (exact values: the k
 test("a computed result is shown at once, images and all; its image needs the model", async () => {
   const result = await maximizeActivation(model, LAYER, [4, 1], { steps: 3, seed: 9 });
   const shown = await showMaximized(result);
-  const open = sent.find((m) => m.msgType === "comm_open")!;
+  const open = kernel.sent.find((m) => m.msgType === "comm_open")!;
   const state = (open.content.data as { state: { panels: MaximizedPanelState[] } }).state;
   assert.deepEqual([state.panels[0].phase, state.panels[0].channels], ["done", [4, 1]]);
-  assert.ok((sent.find((m) => m.msgType === "display_data")!.content.data as Record<string, string>)["image/png"]);
+  assert.ok((kernel.sent.find((m) => m.msgType === "display_data")!.content.data as Record<string, string>)["image/png"]);
   shown.close();
   await assert.rejects(showMaximized(result, { image: image(1) }), /needs the model the result was computed on/);
   const withImage = await showMaximized(result, { model, image: image(1) });
@@ -209,5 +203,5 @@ test("the viewer's clicked channel is a choice the kernel takes, checked", async
   assert.deepEqual(shown.widget.get("choices"), [{ maximized: { channel: 0 } }]);
   update([{ maximized: { channel: -1 } }]);
   assert.deepEqual(shown.widget.get("choices"), [{ maximized: { channel: 0 } }]);
-  assert.match(logged.join("\n"), /choices\[0\]\.maximized\.channel must be an integer ≥ 0/);
+  assert.match(kernel.logged.join("\n"), /choices\[0\]\.maximized\.channel must be an integer ≥ 0/);
 });

@@ -1,20 +1,14 @@
 // The show* calls against a recording kernel runtime: what a cell gets back.
-import { afterEach, beforeEach, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { inspect } from "node:util";
 import { installKernelRuntime, kernelRuntime, KernelRuntime } from "../../kernel-helpers/src/kernel/runtime";
 import type { JSONObject, OutgoingMessage } from "../../kernel-helpers/src/kernel/messages";
 import { showFeatureMaps, showLayers } from "../../kernel-helpers/src/display/show";
 import type { ChannelStack } from "../../kernel-helpers/src/types";
+import { recordKernel } from "../support/recording-runtime";
 
-let sent: OutgoingMessage[] = [];
-let logged: string[] = [];
-beforeEach(() => {
-  sent = [];
-  logged = [];
-  installKernelRuntime(new KernelRuntime((m) => sent.push(m), (text) => logged.push(text)));
-});
-afterEach(() => installKernelRuntime(undefined));
+const kernel = recordKernel();
 
 function stack(): ChannelStack {
   const data = Float32Array.from({ length: 2 * 4 * 4 }, (_, i) => i / 10);
@@ -25,7 +19,7 @@ test("a cell ending in `await showFeatureMaps(…)` prints one line, not the wid
   const shown = await showFeatureMaps(stack());
   const printed = inspect(shown);
   assert.equal(printed, `ConvLensWidget ${shown.widget.commId}`);
-  assert.ok(sent.some((m) => m.msgType === "display_data"), "the widget was displayed");
+  assert.ok(kernel.sent.some((m) => m.msgType === "display_data"), "the widget was displayed");
   shown.close();
   assert.equal(inspect(shown), `ConvLensWidget ${shown.widget.commId} (closed)`);
 });
@@ -33,7 +27,7 @@ test("a cell ending in `await showFeatureMaps(…)` prints one line, not the wid
 test("comm_open goes out before the display_data that shows it, so the page unpacks planes while the kernel draws the PNG", async () => {
   await showFeatureMaps(stack());
   assert.deepEqual(
-    sent.map((m) => m.msgType).filter((t) => t === "comm_open" || t === "display_data"),
+    kernel.sent.map((m) => m.msgType).filter((t) => t === "comm_open" || t === "display_data"),
     ["comm_open", "display_data"],
   );
 });
@@ -52,14 +46,14 @@ test("a display that fails after comm_open closes the widget's comm: no widget i
 
 test("several layers open as tabs under `arrangement`, leaving ipywidgets' `layout` key alone", async () => {
   await showLayers([stack(), stack()]);
-  const open = sent.find((m) => m.msgType === "comm_open")!;
+  const open = kernel.sent.find((m) => m.msgType === "comm_open")!;
   const state = (open.content.data as { state: JSONObject }).state;
   assert.equal(state.arrangement, "tabs");
   assert.equal(Object.hasOwn(state, "layout"), false);
 });
 
 test("the earlier option name `layout` still arranges panels", async () => {
-  const arrangementOf = () => ((sent.filter((m) => m.msgType === "comm_open").at(-1)!.content.data as { state: JSONObject }).state).arrangement;
+  const arrangementOf = () => ((kernel.sent.filter((m) => m.msgType === "comm_open").at(-1)!.content.data as { state: JSONObject }).state).arrangement;
   await showFeatureMaps([stack(), stack()], { layout: "tabs" });
   assert.equal(arrangementOf(), "tabs");
   await showLayers([stack(), stack()], { layout: "stacked" });
@@ -69,10 +63,10 @@ test("the earlier option name `layout` still arranges panels", async () => {
 test("a displayed widget takes the viewer's choices from a front end, and nothing the kernel owns", async () => {
   const shown = await showFeatureMaps(stack());
   const choices = [{ maps: { colour_scale: "viridis" }, filters: {} }];
-  sent = [];
+  kernel.sent = [];
   kernelRuntime().comms.receiveMsg({ comm_id: shown.widget.commId, data: { method: "update", state: { choices, status: "x" } } }, []);
   assert.deepEqual(shown.widget.get("choices"), choices);
   assert.equal(shown.widget.get("status"), "");
-  assert.match(logged.join("\n"), /ignored a front-end change of status on ConvLensModel .*: a front end may change only/);
+  assert.match(kernel.logged.join("\n"), /ignored a front-end change of status on ConvLensModel .*: a front end may change only/);
   shown.close();
 });
