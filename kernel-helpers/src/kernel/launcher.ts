@@ -2,7 +2,7 @@
 // tslab's TypeScript executor behind our own ZeroMQ wire layer, with comms and
 // the widget protocol (see kernel.ts, runtime.ts, widget.ts).
 // First: the parent pid at start, before the slow imports below (see parent-watch.ts).
-import { parentAtLoad, parentsToWatch, systemProbe, watchParent } from "./parent-watch";
+import { parentAtLoad, parentsToWatch, systemProbe, watchParent, watchParentFromThread } from "./parent-watch";
 // Then: it must see tslab's TypeScript module before tslab's converter (imported below) does.
 import { fastBuilderProblem } from "./fast-compile";
 import { createConverter, type Converter } from "tslab/dist/converter";
@@ -58,7 +58,9 @@ async function main(argv: string[]): Promise<void> {
   // A kernel whose server was killed must not live on as an orphan (issue 17): close what is
   // open if that is quick, and exit regardless within a second.
   let closeKernel: (() => Promise<void>) | undefined;
-  watchParent(parentsToWatch(parentAtLoad, systemProbe), systemProbe, (reason) => {
+  const parents = parentsToWatch(parentAtLoad, systemProbe);
+  watchParentFromThread(parents); // the same, for when a cell keeps this thread busy
+  watchParent(parents, systemProbe, (reason) => {
     log(`${reason}: shutting down`);
     setTimeout(() => process.exit(0), 1000);
     void Promise.resolve()

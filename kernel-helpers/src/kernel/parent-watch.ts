@@ -14,6 +14,8 @@
 // The dependency-free snapshot below is taken when the launcher is loaded, before tslab's
 // half a second of imports, so a server killed during start-up is still noticed.
 import * as fs from "fs";
+import { join } from "path";
+import { Worker } from "worker_threads";
 
 /** The parent pid and JPY_PARENT_PID when this module was loaded (the launcher imports it first). */
 export const parentAtLoad = { ppid: process.ppid, jpyParentPid: process.env.JPY_PARENT_PID };
@@ -83,4 +85,16 @@ export function watchParent(watched: WatchedParents, probe: ProcessProbe, onGone
   }, intervalMs);
   timer.unref();
   return () => clearInterval(timer);
+}
+
+/**
+ * The same watch on a thread of its own (parent-watch-worker.ts), which ends the process with
+ * SIGKILL `graceMs` after the parents went if the main thread has not: a busy cell blocks the
+ * main thread's timer. The thread never keeps the process alive by itself.
+ */
+export function watchParentFromThread(watched: WatchedParents, graceMs = 5000): void {
+  if (watched.ppid === undefined && watched.pid === undefined) return;
+  // the compiled .js beside this file (or the .ts under tsx, whose loader the thread inherits)
+  const file = join(__dirname, `parent-watch-worker${__filename.endsWith(".ts") ? ".ts" : ".js"}`);
+  new Worker(file, { workerData: { watched, graceMs } }).unref();
 }
