@@ -1,38 +1,72 @@
-// npm run train-demo [-- --epochs N --per-photo N --out DIR]
-// Trains the demo CNN on crops of photos that scikit-image and scikit-learn ship
-// (see notebooks/models/README.md), prints its held-out accuracy, saves it as a tfjs
-// LayersModel and renders its first-layer filters to test-artifacts/.
+// npm run train-demo [-- --model shapes|photo-crops --out DIR --rounds-scale F (shapes) --epochs N (photo-crops)]
+// Trains one of the demo CNNs that convlens commits (see notebooks/models/README.md), prints
+// its held-out figures, saves it as a tfjs LayersModel and draws its first-layer filters to
+// test-artifacts/.
+//   shapes (default): which shape (circle, square, star…) is drawn on a photo crop, 64 px;
+//     notebooks/models/shapes-cnn.
+//   photo-crops: which of 12 photos a 32 px crop is from; notebooks/models/demo-cnn.
 import { mkdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs-node";
 import { buildDemoCnn } from "../kernel-helpers/src/demo/architecture";
-import { makeCrops, shuffled, type CropSet } from "../kernel-helpers/src/demo/dataset";
-import type { DemoCnnMetadata } from "../kernel-helpers/src/demo";
+import { makeCrops, shuffled } from "../kernel-helpers/src/demo/dataset";
+import type { DemoCnnMetadata, ShapesCnnMetadata } from "../kernel-helpers/src/demo";
+import { classifyFilters, countFilterKinds, showsEdges } from "../kernel-helpers/src/demo/filter-kinds";
 import { convlensRoot, TRAINING_PHOTOS } from "../kernel-helpers/src/demo/photos";
+import { buildShapesCnn, buildShapesTrainer, foldBatchNorm } from "../kernel-helpers/src/demo/shapes-cnn";
+import { boxArea, makeShapes, shareInBox, SHAPE_CLASSES, type ShapeSet } from "../kernel-helpers/src/demo/shapes";
+import { gradCam } from "../kernel-helpers/src/compute/attribution";
 
+const MODELS = join(convlensRoot(), "notebooks", "models");
+
+// photo-crops (notebooks/models/demo-cnn)
 const INPUT_SIZE = 32;
 const SEED = 20240601;
 const HELD_OUT_PER_PHOTO = 100;
 
+/**
+ * The shapes CNN's run. Rounds of new images (seed SHAPES.seed + 1000 + round), 20 steps of 64
+ * each; the first rounds at 32 px (a quarter of the cost: global average pooling lets the
+ * network take any size), the last at 64 px, the size it is saved for. Adam, its rate dropping in
+ * steps. (The photo-crops CNN takes SGD steps; here, on 32 px rounds, SGD on block1_conv1 left it
+ * mostly flat colour patches where Adam's filters turned into oriented edges as training went on.)
+ */
+export const SHAPES = {
+  inputSize: 64,
+  seed: 20261201,
+  perRound: 1280,
+  batchSize: 64,
+  schedule: [
+    { rounds: 30, size: 32, learningRate: 2e-3 },
+    { rounds: 15, size: 32, learningRate: 1e-3 },
+    { rounds: 8, size: 64, learningRate: 5e-4 },
+    { rounds: 5, size: 64, learningRate: 1e-4 },
+  ],
+  /** held-out images (another seed, backgrounds from the photos' right quarter) */
+  heldOut: 800,
+  /** the layer whose maps Grad-CAM weighs: the last convolution */
+  gradCamLayer: "block4_conv2",
+} as const;
+
 const { values } = parseArgs({
   options: {
-    epochs: { type: "string", default: "5" },
+    model: { type: "string", default: "shapes" },
+    epochs: { type: "string" },
     "per-photo": { type: "string", default: "500" },
-    out: { type: "string", default: join(convlensRoot(), "notebooks", "models", "demo-cnn") },
+    "rounds-scale": { type: "string", default: "1" },
+    out: { type: "string" },
   },
 });
-const epochs = Number(values.epochs);
-const perPhoto = Number(values["per-photo"]);
 
-/** Fraction of crops whose arg-max class is their label. */
-export function accuracy(model: tf.LayersModel, set: CropSet): { overall: number; perClass: number[] } {
+/** Share of the images whose arg-max class is their label, overall and per class. */
+export function accuracy(model: tf.LayersModel, xs: tf.Tensor4D, ys: tf.Tensor1D, classes: number): { overall: number; perClass: number[] } {
   const [predicted, labels] = tf.tidy(() => {
-    const p = (model.predict(set.xs, { batchSize: 128 }) as tf.Tensor).argMax(-1);
-    return [p.dataSync(), set.ys.dataSync()];
+    const p = (model.predict(xs, { batchSize: 128 }) as tf.Tensor).argMax(-1);
+    return [p.dataSync(), ys.dataSync()];
   });
-  const hits = new Array<number>(set.photos.length).fill(0);
-  const totals = new Array<number>(set.photos.length).fill(0);
+  const hits = new Array<number>(classes).fill(0);
+  const totals = new Array<number>(classes).fill(0);
   labels.forEach((label, i) => {
     totals[label]++;
     if (predicted[i] === label) hits[label]++;
@@ -67,10 +101,122 @@ export async function filterMontage(model: tf.LayersModel, scale = 16, perRow = 
   return png;
 }
 
-async function main(): Promise<void> {
+async function drawFilters(model: tf.LayersModel, file: string): Promise<string> {
+  const artifacts = join(convlensRoot(), "test-artifacts");
+  mkdirSync(artifacts, { recursive: true });
+  const path = join(artifacts, file);
+  writeFileSync(path, await filterMontage(model));
+  return path;
+}
+
+async function save(model: tf.LayersModel, out: string): Promise<string> {
+  mkdirSync(out, { recursive: true });
+  await model.save(`file://${out}`);
+  const bytes = ["model.json", "weights.bin"].reduce((s, f) => s + statSync(join(out, f)).size, 0);
+  return `saved ${out} (${(bytes / 1e6).toFixed(2)} MB, ${model.countParams()} parameters)`;
+}
+
+/** convlens's Grad-CAM for each image's own class: the share of its map inside the shape's box. */
+async function gradCamShares(model: tf.LayersModel, set: ShapeSet, layer: string): Promise<number[]> {
+  const size = set.xs.shape[1];
+  const shares: number[] = [];
+  for (const [i, scene] of set.scenes.entries()) {
+    const image = tf.tidy(() => set.xs.slice(i, 1));
+    const cam = await gradCam(model, image, { classIndex: scene.label, layer });
+    image.dispose();
+    shares.push(shareInBox(cam.data, size, scene.box));
+  }
+  return shares;
+}
+
+const mean = (a: readonly number[]) => a.reduce((s, v) => s + v, 0) / a.length;
+const percent = (v: number) => `${(v * 100).toFixed(1)} %`;
+
+async function trainShapes(roundsScale: number, out: string): Promise<void> {
   const started = Date.now();
   const elapsed = () => `${((Date.now() - started) / 1000).toFixed(0)} s`;
-  console.log(`train-demo: ${TRAINING_PHOTOS.length} classes, ${perPhoto} training crops per photo, ${epochs} epochs, ${INPUT_SIZE}×${INPUT_SIZE} RGB`);
+  const classes = SHAPE_CLASSES.length;
+  const size = SHAPES.inputSize;
+  const schedule = SHAPES.schedule.map((phase) => ({ ...phase, rounds: Math.max(1, Math.round(phase.rounds * roundsScale)) }));
+  const rounds = schedule.reduce((sum, phase) => sum + phase.rounds, 0);
+  console.log(`train-demo: shapes: ${classes} classes (${SHAPE_CLASSES.join(", ")}), ${rounds} rounds of ${SHAPES.perRound} new images, ${schedule.map((p) => `${p.rounds} at ${p.size} px`).join(", ")}`);
+  const tests = new Map(
+    [...new Set(schedule.map((p) => p.size))].map((s) => [s, makeShapes({ split: "test", count: SHAPES.heldOut, size: s, seed: SHAPES.seed + 1 })]),
+  );
+
+  const trainer = buildShapesTrainer({ classes, seed: SHAPES.seed });
+  const optimizer = tf.train.adam(SHAPES.schedule[0].learningRate);
+  trainer.compile({ optimizer, loss: "sparseCategoricalCrossentropy", metrics: ["accuracy"] });
+
+  let round = 0;
+  for (const phase of schedule) {
+    // AdamOptimizer reads its (protected) rate at every step and has no setter
+    (optimizer as unknown as { learningRate: number }).learningRate = phase.learningRate;
+    const test = tests.get(phase.size)!;
+    for (let r = 0; r < phase.rounds; r++, round++) {
+      const drawing = Date.now();
+      const train = makeShapes({ split: "train", count: SHAPES.perRound, size: phase.size, seed: SHAPES.seed + 1000 + round });
+      const drawn = (Date.now() - drawing) / 1000;
+      const labels = train.ys.toFloat();
+      // classes take turns in every set, so each batch of 64 holds 8 of each: no shuffle needed
+      const history = await trainer.fit(train.xs, labels, { epochs: 1, batchSize: SHAPES.batchSize, shuffle: false, verbose: 0 });
+      tf.dispose([train.xs, train.ys, labels]);
+      if ((round + 1) % 5 === 0 || r === phase.rounds - 1) {
+        const loss = Number(history.history.loss[0]).toFixed(3);
+        const acc = Number(history.history.acc?.[0] ?? history.history.accuracy?.[0]).toFixed(3);
+        const heldOut = accuracy(trainer, test.xs, test.ys, classes).overall.toFixed(3);
+        const kinds = countFilterKinds(classifyFilters(trainer.getLayer("block1_conv1").getWeights()[0]));
+        console.log(`train-demo: round ${round + 1}/${rounds} (${phase.size} px, rate ${phase.learningRate}): loss ${loss}, training accuracy ${acc}, held-out ${heldOut}; block1_conv1 ${kinds.edge + kinds["colour-edge"]} edges, ${kinds.flat} flat (${elapsed()}, ${drawn.toFixed(1)} s of it drawing the last round)`);
+      }
+    }
+  }
+
+  const model = buildShapesCnn({ inputSize: size, classes, seed: SHAPES.seed });
+  foldBatchNorm(trainer, model);
+  const test = tests.get(size)!;
+  const gap = tf.tidy(() => (trainer.predict(test.xs) as tf.Tensor).sub(model.predict(test.xs) as tf.Tensor).abs().max().dataSync()[0]);
+  console.log(`train-demo: batch norm folded into the convolutions (largest change in a held-out probability: ${gap.toExponential(1)})`);
+  optimizer.dispose();
+  trainer.dispose();
+
+  const { overall, perClass } = accuracy(model, test.xs, test.ys, classes);
+  console.log(`train-demo: held-out accuracy ${percent(overall)} on ${SHAPES.heldOut} images (chance ${percent(1 / classes)})`);
+  console.log(`train-demo: per class: ${SHAPE_CLASSES.map((name, c) => `${name} ${(perClass[c] * 100).toFixed(0)} %`).join(", ")}`);
+
+  const kinds = classifyFilters(model.getLayer("block1_conv1").getWeights()[0]);
+  const counts = countFilterKinds(kinds);
+  const verdict = showsEdges(kinds) ? "meets" : "MISSES";
+  console.log(`train-demo: block1_conv1's ${kinds.length} filters: ${counts.edge} edges, ${counts["colour-edge"]} colour-opponent edges, ${counts.flat} flat, ${counts.other} other (${verdict} ≥ 1/3 edges, ≤ 1/4 flat)`);
+
+  const shares = await gradCamShares(model, test, SHAPES.gradCamLayer);
+  const areas = test.scenes.map((s) => boxArea(s.box, size));
+  const chance = mean(areas);
+  const above = shares.filter((share, i) => share > areas[i]).length;
+  console.log(`train-demo: Grad-CAM (${SHAPES.gradCamLayer}, own class) inside the shape's box: ${percent(mean(shares))} of the map on average (the box covers ${percent(chance)} of the image); above the box's share on ${above} of ${shares.length} images`);
+
+  const metadata: ShapesCnnMetadata = {
+    classes: [...SHAPE_CLASSES],
+    inputSize: size,
+    preprocess: "tf",
+    heldOutAccuracy: Number(overall.toFixed(4)),
+    seed: SHAPES.seed,
+    gradCamLayer: SHAPES.gradCamLayer,
+    gradCamInBox: Number(mean(shares).toFixed(4)),
+    gradCamChance: Number(chance.toFixed(4)),
+    firstLayerKinds: counts,
+  };
+  model.setUserDefinedMetadata({ ...metadata });
+  console.log(`train-demo: ${await save(model, out)}`);
+  const montage = await drawFilters(model, "shapes-cnn-block1-filters.png");
+  console.log(`train-demo: first-layer filters drawn to ${montage}; done in ${elapsed()}`);
+  for (const set of tests.values()) tf.dispose([set.xs, set.ys]);
+  model.dispose();
+}
+
+async function trainPhotoCrops(epochs: number, perPhoto: number, out: string): Promise<void> {
+  const started = Date.now();
+  const elapsed = () => `${((Date.now() - started) / 1000).toFixed(0)} s`;
+  console.log(`train-demo: photo-crops: ${TRAINING_PHOTOS.length} classes, ${perPhoto} training crops per photo, ${epochs} epochs, ${INPUT_SIZE}×${INPUT_SIZE} RGB`);
 
   const train = makeCrops({ split: "train", perPhoto, size: INPUT_SIZE, seed: SEED });
   const test = makeCrops({ split: "test", perPhoto: HELD_OUT_PER_PHOTO, size: INPUT_SIZE, seed: SEED + 1 });
@@ -88,10 +234,10 @@ async function main(): Promise<void> {
     tf.dispose([order.xs, order.ys, labels]);
     const loss = Number(history.history.loss[0]).toFixed(3);
     const acc = Number(history.history.acc?.[0] ?? history.history.accuracy?.[0]).toFixed(3);
-    console.log(`train-demo: epoch ${epoch + 1}/${epochs}: loss ${loss}, training accuracy ${acc}, held-out accuracy ${accuracy(model, test).overall.toFixed(3)} (${elapsed()})`);
+    console.log(`train-demo: epoch ${epoch + 1}/${epochs}: loss ${loss}, training accuracy ${acc}, held-out accuracy ${accuracy(model, test.xs, test.ys, TRAINING_PHOTOS.length).overall.toFixed(3)} (${elapsed()})`);
   }
 
-  const { overall, perClass } = accuracy(model, test);
+  const { overall, perClass } = accuracy(model, test.xs, test.ys, TRAINING_PHOTOS.length);
   console.log(`train-demo: held-out accuracy ${(overall * 100).toFixed(1)} % on ${test.ys.shape[0]} crops (chance ${(100 / TRAINING_PHOTOS.length).toFixed(1)} %)`);
   console.log(`train-demo: per class: ${TRAINING_PHOTOS.map((p, c) => `${p.name} ${(perClass[c] * 100).toFixed(0)} %`).join(", ")}`);
 
@@ -103,19 +249,23 @@ async function main(): Promise<void> {
     seed: SEED,
   };
   model.setUserDefinedMetadata({ ...metadata });
-  mkdirSync(values.out!, { recursive: true });
-  await model.save(`file://${values.out}`);
-  const bytes = ["model.json", "weights.bin"].reduce((s, f) => s + statSync(join(values.out!, f)).size, 0);
-  console.log(`train-demo: saved ${values.out} (${(bytes / 1e6).toFixed(2)} MB, ${model.countParams()} parameters)`);
+  console.log(`train-demo: ${await save(model, out)}`);
 
-  const artifacts = join(convlensRoot(), "test-artifacts");
-  mkdirSync(artifacts, { recursive: true });
-  const montage = join(artifacts, "demo-cnn-block1-filters.png");
-  writeFileSync(montage, await filterMontage(model));
+  const montage = await drawFilters(model, "demo-cnn-block1-filters.png");
   console.log(`train-demo: first-layer filters drawn to ${montage}; done in ${elapsed()}`);
 
   tf.dispose([train.xs, train.ys, test.xs, test.ys]);
   model.dispose();
+}
+
+async function main(): Promise<void> {
+  if (values.model === "photo-crops") {
+    await trainPhotoCrops(Number(values.epochs ?? 5), Number(values["per-photo"]), values.out ?? join(MODELS, "demo-cnn"));
+  } else if (values.model === "shapes") {
+    await trainShapes(Number(values["rounds-scale"]), values.out ?? join(MODELS, "shapes-cnn"));
+  } else {
+    throw new Error(`train-demo: --model is "shapes" (the default) or "photo-crops", not "${values.model}"`);
+  }
 }
 
 if (require.main === module) {

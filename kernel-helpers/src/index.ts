@@ -6,3 +6,5 @@ export * from "./compute";
 export { Widget, display } from "./kernel/widget";
 export type { WidgetSpec, WidgetState, ChangeHandler, MessageHandler, DisplayFallback } from "./kernel/widget";
 export { demoCnn, demoCnnMetadata, DEMO_MODEL_DIR, type DemoCnnMetadata } from "./demo";
+export { shapesCnn, shapesCnnMetadata, SHAPES_MODEL_DIR, SHAPE_CLASSES, type ShapesCnnMetadata } from "./demo";
+export { shapeSamples, type ShapeSample, type ShapeSamplesOptions } from "./demo/samples";

@@ -1,6 +1,6 @@
 // The demo CNN: a small VGG-style network whose layers carry Keras's VGG names
-// (block1_conv1 … block3_pool, flatten, fc1, predictions), so every notebook
-// step written for VGG16 reads the same on it.
+// (block1_conv1 … block3_pool, avg_pool, fc1, predictions), so every notebook
+// step written for VGG16 reads the same on it. The shapes CNN is in shapes-cnn.ts.
 import * as tf from "@tensorflow/tfjs-node";
 
 export interface DemoCnnOptions {

@@ -49,22 +49,31 @@ export function readRgb(path: string): tf.Tensor3D {
   return tf.node.decodeImage(readFileSync(path), 3, "int32", false) as tf.Tensor3D;
 }
 
+/** Column range [left, right) of an image `w` pixels wide that a split's crops come from. */
+export function splitColumns(w: number, split: Split): [number, number] {
+  return split === "train" ? [0, Math.floor(w * TRAIN_FRACTION)] : [Math.ceil(w * TRAIN_FRACTION), w];
+}
+
+/**
+ * One normalised crop box [y1, x1, y2, x2] inside a split's column range of an h×w photo,
+ * its side `min`–`max` of the photo's shorter side (capped by the range's width), mirrored
+ * half of the time (x2 < x1: cropAndResize flips it, which teaches left/right symmetry for free).
+ */
+export function cropBox(h: number, w: number, split: Split, random: () => number, min = CROP_MIN, max = CROP_MAX): number[] {
+  const [left, right] = splitColumns(w, split);
+  const shorter = Math.min(h, w);
+  const maxSide = Math.min(shorter * max, right - left);
+  const side = shorter * min + random() * (maxSide - shorter * min);
+  const x = left + random() * (right - left - side);
+  const y = random() * (h - side);
+  const box = [y / h, x / w, (y + side) / h, (x + side) / w];
+  if (random() < 0.5) [box[1], box[3]] = [box[3], box[1]];
+  return box;
+}
+
 /** Normalised crop boxes [y1, x1, y2, x2] inside one split's column range of an h×w photo. */
 function cropBoxes(h: number, w: number, opts: CropOptions, random: () => number): number[][] {
-  const [left, right] = opts.split === "train" ? [0, Math.floor(w * TRAIN_FRACTION)] : [Math.ceil(w * TRAIN_FRACTION), w];
-  const shorter = Math.min(h, w);
-  const maxSide = Math.min(shorter * CROP_MAX, right - left);
-  const boxes: number[][] = [];
-  for (let i = 0; i < opts.perPhoto; i++) {
-    const side = shorter * CROP_MIN + random() * (maxSide - shorter * CROP_MIN);
-    const x = left + random() * (right - left - side);
-    const y = random() * (h - side);
-    const box = [y / h, x / w, (y + side) / h, (x + side) / w];
-    // a mirrored crop (x2 < x1) teaches left/right symmetry for free
-    if (random() < 0.5) [box[1], box[3]] = [box[3], box[1]];
-    boxes.push(box);
-  }
-  return boxes;
+  return Array.from({ length: opts.perPhoto }, () => cropBox(h, w, opts.split, random));
 }
 
 export function makeCrops(opts: CropOptions): CropSet {
