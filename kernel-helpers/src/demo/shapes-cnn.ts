@@ -4,25 +4,23 @@
 // plain stack trained from scratch crawled off chance), folded into their weights and biases
 // before saving, so both compute the same function. Block 1 has none: there weight decay shapes
 // the first-layer filters (batch norm would make their scale, and so the decay, irrelevant), and
-// batch norm on 64×64 maps is the costliest part of a training step in tfjs.
+// batch norm on 64×64 maps would be the costliest part of a training step in tfjs.
 import * as tf from "@tensorflow/tfjs-node";
 import type { DemoCnnOptions } from "./architecture";
 
-/** Filters per conv layer, block by block: four blocks, so block4_conv2 sees the whole 64 px image. */
-export const SHAPES_BLOCKS: readonly (readonly number[])[] = [
-  [16, 16],
-  [32, 32],
-  [64, 64],
-  [128, 128],
-];
+/**
+ * Filters per conv layer, block by block: four blocks, so block4_conv2 sees the whole 64 px image.
+ * Block 1 has one convolution, as in VGG11, and it is pooled at once: the first layer must then
+ * keep what later layers need from each 2×2 window itself. With two (as VGG16's block 1), at most
+ * 4 of its 16 filters became edges in six trials (notebooks/models/README.md).
+ */
+export const SHAPES_BLOCKS: readonly (readonly number[])[] = [[32], [32, 32], [64, 64], [128, 128]];
 /** Units of fc1, between global average pooling and the class scores. */
 const DENSE = 64;
 /** Keras's default; folding uses the same. */
 const BN_EPSILON = 1e-3;
 /** Blocks from this one (0-based) are trained with batch normalisation. */
 const BN_FROM_BLOCK = 1;
-/** L2 weight decay on block1_conv1's kernel during training. */
-export const FIRST_LAYER_L2 = 1e-3;
 
 const convName = (b: number, c: number) => `block${b + 1}_conv${c + 1}`;
 
@@ -36,9 +34,8 @@ export function buildShapesCnn({ inputSize, classes, seed }: DemoCnnOptions): tf
 
 /**
  * The same network for training: from block 2 on, each convolution without bias and activation,
- * followed by batch normalisation (blockB_bnC) and ReLU (blockB_reluC); block1_conv1's kernel
- * weight-decayed; any input size (the images grow during training). foldBatchNorm turns its
- * weights into buildShapesCnn's.
+ * followed by batch normalisation (blockB_bnC) and ReLU (blockB_reluC); any input size (the images
+ * grow during training). foldBatchNorm turns its weights into buildShapesCnn's.
  */
 export function buildShapesTrainer({ classes, seed }: Omit<DemoCnnOptions, "inputSize">): tf.Sequential {
   return build(null, classes, seed, true);
@@ -61,11 +58,10 @@ function build(inputSize: number | null, classes: number, seed: number, batchNor
           activation: normalised ? "linear" : "relu",
           useBias: !normalised,
           // the first layer starts near zero, so what it shows after training is what it
-          // learned, not the random initial noise; training decays it (FIRST_LAYER_L2)
+          // learned, not the random initial noise (train-demo also decays it)
           kernelInitializer: first
             ? tf.initializers.varianceScaling({ scale: 0.02, seed: layerSeed++ })
             : tf.initializers.heNormal({ seed: layerSeed++ }),
-          ...(first && batchNorm ? { kernelRegularizer: tf.regularizers.l2({ l2: FIRST_LAYER_L2 }) } : {}),
         }),
       );
       if (normalised) {

@@ -88,12 +88,6 @@ export interface ShapeSetOptions {
   size: number;
   seed: number;
   photos?: readonly PackagePhoto[];
-  /**
-   * How much of the background photo's contrast is kept, 0–1 (default 1): 0 leaves a plain
-   * patch of the crop's mean colour. train-demo's first epochs use less, a curriculum: a
-   * plain network finds the shapes on calm backgrounds first, then on busy ones.
-   */
-  backgroundContrast?: number;
 }
 
 export interface ShapeSet {
@@ -233,19 +227,6 @@ export function makeShapes(opts: ShapeSetOptions): ShapeSet {
     crops.dispose();
     slots[p].forEach((i, k) => pixels.set(data.subarray(k * size * size * 3, (k + 1) * size * size * 3), i * size * size * 3));
   });
-  const contrast = opts.backgroundContrast ?? 1;
-  if (contrast !== 1) {
-    for (let i = 0; i < n; i++) {
-      const image = pixels.subarray(i * size * size * 3, (i + 1) * size * size * 3);
-      for (let c = 0; c < 3; c++) {
-        let mean = 0;
-        for (let k = c; k < image.length; k += 3) mean += image[k];
-        mean /= size * size;
-        for (let k = c; k < image.length; k += 3) image[k] = mean + contrast * (image[k] - mean);
-      }
-    }
-  }
-
   for (let i = 0; i < n; i++) {
     Object.assign(scenes[i], drawShape(pixels, i * size * size * 3, size, scenes[i].label, random));
   }
