@@ -11,7 +11,9 @@
 //
 // tslab does not let us pass a builder, so the TypeScript module tslab loads is replaced in
 // Node's module cache by a view of it whose createWatchCompilerHost supplies one. This must run
-// before tslab's converter is first loaded (launcher.ts imports this module first).
+// before tslab's converter is first loaded (launcher.ts imports this module first). The same
+// call is where compiler options tslab does not set are added (addCompilerOptions: the `paths`
+// of the kernel's own packages, own-packages.ts).
 import { dirname, resolve } from "node:path";
 import type * as ts from "@tslab/typescript-for-tslab";
 
@@ -66,6 +68,14 @@ function abstractBuilder(typescript: typeof ts): CreateProgram {
   };
 }
 
+/** Options added to those tslab's converter compiles cells with (set before it is built). */
+let extraOptions: ts.CompilerOptions = {};
+
+/** Adds compiler options to tslab's converter; call before the converter is built. */
+export function addCompilerOptions(options: ts.CompilerOptions): void {
+  extraOptions = { ...extraOptions, ...options };
+}
+
 /** null once tslab's converter has been built with the abstract builder; else why not. */
 let notUsed: string | null = "no TypeScript converter has been built yet";
 
@@ -79,29 +89,31 @@ function install(): void {
   const path = require.resolve("@tslab/typescript-for-tslab", { paths: [dirname(require.resolve("tslab/package.json"))] });
   const original = require(path) as typeof ts;
   const entry = require.cache[path];
-  if (original.versionMajorMinor !== SUPPORTED_TYPESCRIPT) {
-    notUsed = `tslab's TypeScript is ${original.version}; fast-compile knows ${SUPPORTED_TYPESCRIPT} only`;
-    return;
-  }
   if (!entry) {
     notUsed = `${path} is not in Node's module cache`;
     return;
   }
-  const createProgram = abstractBuilder(original);
+  const known = original.versionMajorMinor === SUPPORTED_TYPESCRIPT;
+  const createProgram = known ? abstractBuilder(original) : undefined;
   const view: Record<string, unknown> = {};
   for (const key of Object.keys(original)) {
     if (key !== "createWatchCompilerHost") Object.defineProperty(view, key, { enumerable: true, get: () => (original as Record<string, unknown>)[key] });
   }
   view.createWatchCompilerHost = (...args: unknown[]) => {
     // tslab's call: (rootFiles, options, system, createProgram = null, reportDiagnostic, reportWatchStatus)
-    if (Array.isArray(args[0]) && !args[3]) {
-      args[3] = createProgram;
-      notUsed = null;
+    if (Array.isArray(args[0])) {
+      args[1] = { ...(args[1] as ts.CompilerOptions), ...extraOptions };
+      if (createProgram && !args[3]) {
+        args[3] = createProgram;
+        notUsed = null;
+      }
     }
     return (original.createWatchCompilerHost as (...a: unknown[]) => unknown)(...args);
   };
   entry.exports = view;
-  notUsed = "tslab's converter was loaded before fast-compile, so it kept its own builder";
+  notUsed = known
+    ? "tslab's converter was loaded before fast-compile, so it kept its own builder"
+    : `tslab's TypeScript is ${original.version}; fast-compile knows ${SUPPORTED_TYPESCRIPT} only`;
 }
 
 install();

@@ -4,7 +4,8 @@
 // First: the parent pid at start, before the slow imports below (see parent-watch.ts).
 import { parentAtLoad, parentsToWatch, systemProbe, watchParent, watchParentFromThread } from "./parent-watch";
 // Then: it must see tslab's TypeScript module before tslab's converter (imported below) does.
-import { fastBuilderProblem } from "./fast-compile";
+import { addCompilerOptions, fastBuilderProblem } from "./fast-compile";
+import { compilerPaths, ownPackages, resolveOwnPackages } from "./own-packages";
 import { createConverter, type Converter } from "tslab/dist/converter";
 import { createExecutor, type ConverterSet } from "tslab/dist/executor";
 import { getVersion as tslabVersion } from "tslab/dist/util";
@@ -12,6 +13,7 @@ import type { JSONObject } from "./messages";
 import { ConvlensKernel } from "./kernel";
 import { installKernelRuntime, KernelRuntime } from "./runtime";
 import { KernelSockets, readConnectionFile } from "./sockets";
+import { join } from "node:path";
 
 /** tslab's converters, built lazily as tslab's own ConverterSetImpl does (it is not exported). */
 function converters(): ConverterSet {
@@ -78,6 +80,12 @@ async function main(argv: string[]): Promise<void> {
     runtime.publish(update ? "update_display_data" : "display_data", data as unknown as JSONObject);
   redirectStream(process.stdout, "stdout", runtime);
   redirectStream(process.stderr, "stderr", runtime);
+
+  // convlens and what it is built on resolve to the kernel's own copies from any folder.
+  const packageRoot = join(__dirname, "..", "..");
+  const own = ownPackages(packageRoot);
+  resolveOwnPackages(packageRoot, own);
+  addCompilerOptions({ paths: compilerPaths(own) });
 
   const convs = converters();
   convs.node; // warm the TypeScript converter before the first cell, as tslab does
