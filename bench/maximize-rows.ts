@@ -137,23 +137,6 @@ async function oneChannelRows(model: tf.LayersModel, runs: number): Promise<Row[
 const DEMO_STEPS = 128; // maximizeActivation's default
 const DEMO_MEASUREMENT = `maximizeActivation, a page of ${DEMO_CHANNELS} channels of the demo network's last conv layer, end to end`;
 
-/**
- * The demo network a notebook uses: shapesCnn once it is in the tree and trained, else demoCnn.
- * Looked up by name, so the bench type-checks with and without shapesCnn.
- */
-async function demoNetwork(): Promise<{ name: string; model: tf.LayersModel; fallback: string }> {
-  const demo = (await import("../kernel-helpers/src/demo")) as unknown as Record<string, unknown>;
-  let fallback = "shapesCnn() is not in kernel-helpers/src/demo yet";
-  if (typeof demo.shapesCnn === "function") {
-    try {
-      return { name: "shapesCnn", model: await (demo.shapesCnn as () => Promise<tf.LayersModel>)(), fallback: "" };
-    } catch (error) {
-      fallback = `shapesCnn() failed: ${(error instanceof Error ? error.message : String(error)).split("\n")[0]}`;
-    }
-  }
-  return { name: "demoCnn", model: await convlens.demoCnn(), fallback };
-}
-
 /** Each run on a freshly loaded network, as a student's first call in a notebook (after one untimed call warms tfjs). */
 async function demoPageRow(runs: number): Promise<Row> {
   const channels = Array.from({ length: DEMO_CHANNELS }, (_, i) => i);
@@ -161,20 +144,18 @@ async function demoPageRow(runs: number): Promise<Row> {
   const loads: number[] = [];
   const load = [loadavg()[0]];
   let what = "";
-  let note = "";
   for (let run = 0; run < runs + 1; run++) {
     const loadStart = performance.now();
-    const { name, model, fallback } = await demoNetwork();
+    const model = await convlens.shapesCnn();
     const loaded = performance.now() - loadStart;
     try {
       const layer = convlens.convLayers(model).pop();
-      if (!layer) throw new Error(`${name}() has no conv layer`);
+      if (!layer) throw new Error("shapesCnn() has no conv layer");
       const start = performance.now();
       const result = await maximizeActivation(model, layer.name, channels, { seed: run });
       if (result.steps !== DEMO_STEPS) throw new Error(`maximizeActivation's default is ${result.steps} steps now, not ${DEMO_STEPS}: update the bench`);
       const ms = performance.now() - start;
-      what = `${name}() "${layer.name}" (${result.totalChannels} channels), ${result.height}×${result.width} px, ${result.steps} steps (the default)`;
-      note = fallback ? `${fallback}, so demoCnn()` : "";
+      what = `shapesCnn() "${layer.name}" (${result.totalChannels} channels), ${result.height}×${result.width} px, ${result.steps} steps (the default)`;
       if (run === 0) continue;
       samples.push(ms);
       loads.push(loaded);
@@ -190,6 +171,6 @@ async function demoPageRow(runs: number): Promise<Row> {
     unit: "ms",
     samples,
     target: atMostMs(10_000),
-    note: `${what}; the call from start to the images returned, on a network just loaded;${perStep} ${loadNote(load)}${note ? `; ${note}` : ""}.${loading}`,
+    note: `${what}; the call from start to the images returned, on a network just loaded;${perStep} ${loadNote(load)}.${loading}`,
   });
 }
