@@ -7,7 +7,7 @@ import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-node";
 import { setPreprocessing } from "../models/info";
 import { buildDemoCnn, type DemoCnnOptions as BuildOptions } from "./architecture";
-import { convlensRoot } from "./photos";
+import { convlensRoot, packageRoot } from "./photos";
 import type { FilterKind } from "./filter-kinds";
 import { buildShapesCnn } from "./shapes-cnn";
 
@@ -55,8 +55,20 @@ export interface DemoCnnOptions {
   inputSize?: number;
 }
 
-export const DEMO_MODEL_DIR = join(convlensRoot(), "notebooks", "models", "demo-cnn");
-export const SHAPES_MODEL_DIR = join(convlensRoot(), "notebooks", "models", "shapes-cnn");
+/**
+ * Where a demo network's weights are: the checkout's notebooks/models/<name>, where train-demo writes
+ * them, else the copy an installed package carries in its own models/<name> (npm pack puts it there).
+ */
+export function demoModelDir(name: "demo-cnn" | "shapes-cnn"): string {
+  const checkout = join(convlensRoot(), "notebooks", "models", name);
+  const packaged = join(packageRoot(), "models", name);
+  if (existsSync(join(checkout, "model.json"))) return checkout;
+  if (existsSync(join(packaged, "model.json"))) return packaged;
+  return existsSync(join(convlensRoot(), "notebooks")) ? checkout : packaged; // where the error points
+}
+
+export const DEMO_MODEL_DIR = demoModelDir("demo-cnn");
+export const SHAPES_MODEL_DIR = demoModelDir("shapes-cnn");
 
 export function demoCnnMetadata(model: tf.LayersModel): DemoCnnMetadata {
   const meta = model.getUserDefinedMetadata() as Partial<DemoCnnMetadata> | undefined;
@@ -101,7 +113,9 @@ async function loadTrained(
 ): Promise<tf.LayersModel> {
   const json = join(dir, "model.json");
   if (!existsSync(json)) {
-    throw new Error(`convlens: no ${what} at ${json}; train it with: ${train}`);
+    // An installed package ships the weights; only the checkout trains them.
+    const fix = dir.startsWith(packageRoot()) ? "reinstall the convlens package" : `train it with: ${train}`;
+    throw new Error(`convlens: no ${what} at ${json}; ${fix}`);
   }
   const trained = await tf.loadLayersModel(`file://${json}`);
   const meta = demoCnnMetadata(trained);

@@ -51,6 +51,11 @@ export function convlensRoot(): string {
   return process.env.CONVLENS_ROOT ?? resolve(__dirname, "..", "..", "..");
 }
 
+/** The convlens npm package's own folder: kernel-helpers/ in the checkout, node_modules/convlens once installed. */
+export function packageRoot(): string {
+  return resolve(__dirname, "..", "..");
+}
+
 const packageDirs = new Map<PhotoPackage, string>();
 
 /** Folder of an installed Python package in the project's venv (found without importing it). */
@@ -66,7 +71,14 @@ export function pythonPackageDir(pkg: PhotoPackage, python = join(convlensRoot()
   return dir;
 }
 
+/** Where an installed convlens package carries a photo (npm pack copies them: no Python needed). */
+export function packagedPhotoPath(photo: PackagePhoto): string {
+  return join(packageRoot(), "photos", photo.pkg, photo.file);
+}
+
 export function photoPath(photo: PackagePhoto): string {
+  const packaged = packagedPhotoPath(photo);
+  if (existsSync(packaged)) return packaged;
   const path = join(pythonPackageDir(photo.pkg), photo.file);
   if (!existsSync(path)) {
     throw new Error(`convlens: ${DISTRIBUTION[photo.pkg]} has no ${photo.file}; install the version pinned in requirements.txt`);

@@ -1,0 +1,136 @@
+// `npx convlens doctor`: what a Jupyter on PATH will find of convlens, and for each missing piece the
+// command that fixes it. It changes nothing.
+import { existsSync, lstatSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { KERNEL_NAME } from "../kernel/install-kernelspec";
+import { kernelspecDir, LABEXTENSION_NAME, labextensionDir, LAUNCHER, PACKAGE_ROOT } from "./install";
+import { defaultPython, probePython, PYTHON_PACKAGES, type PythonProbe } from "./python";
+import { bindingTensorflow, checkBackend, packageVersion, tfjsNodeDir } from "./tfjs-binding";
+
+export interface Finding {
+  ok: boolean;
+  what: string;
+  /** the command (or step) that fixes it, when not ok */
+  fix?: string;
+}
+
+export interface DoctorReport {
+  /** informational lines: versions and places */
+  facts: string[];
+  findings: Finding[];
+}
+
+function readJson<T>(file: string): T | undefined {
+  try {
+    return JSON.parse(readFileSync(file, "utf8")) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The install command a doctor suggests: --sys-prefix inside a venv or conda env, else --user. */
+function installCommand(probe: PythonProbe | undefined): string {
+  const inEnv = probe && (probe.prefix !== probe.basePrefix || existsSync(join(probe.prefix, "conda-meta")));
+  return `npx convlens install ${inEnv ? "--sys-prefix" : "--user"}`;
+}
+
+export function diagnose(): DoctorReport {
+  const facts: string[] = [];
+  const findings: Finding[] = [];
+  const version = packageVersion(PACKAGE_ROOT);
+  facts.push(`convlens ${version}  ${PACKAGE_ROOT}`);
+  facts.push(`node ${process.versions.node}  ${process.execPath}`);
+
+  let widgetsVersion: string | undefined;
+  try {
+    const dir = join(require.resolve(`${LABEXTENSION_NAME}/package.json`, { paths: [PACKAGE_ROOT] }), "..");
+    widgetsVersion = packageVersion(dir);
+    facts.push(`${LABEXTENSION_NAME} ${widgetsVersion}  ${dir}`);
+  } catch {
+    findings.push({ ok: false, what: `npm package ${LABEXTENSION_NAME} (the front end) is not installed`, fix: "npm install convlens --ignore-scripts" });
+  }
+
+  const { python, jupyter } = defaultPython();
+  let probe: PythonProbe | undefined;
+  if (!jupyter) {
+    findings.push({ ok: false, what: "no `jupyter` on PATH", fix: "activate the Python environment that has JupyterLab, or: pip install jupyterlab==4.6.6 ipywidgets==8.1.9 tensorflow-cpu==2.21.0" });
+  } else if (python) {
+    try {
+      probe = probePython(python);
+    } catch (e) {
+      findings.push({ ok: false, what: (e as Error).message.replace(/^convlens: /, ""), fix: "reinstall that Python environment" });
+    }
+  }
+  if (probe) {
+    facts.push(`jupyter ${jupyter}  (python ${probe.version}, sys.prefix ${probe.prefix})`);
+    facts.push(PYTHON_PACKAGES.map((p) => `${p} ${probe!.packages[p] ?? "-"}`).join(" · "));
+    if (!probe.packages.jupyterlab && !probe.packages.notebook && !probe.packages.voila) {
+      findings.push({ ok: false, what: `no JupyterLab, Notebook or Voila in ${probe.prefix}`, fix: `${probe.executable} -m pip install jupyterlab==4.6.6` });
+    }
+    if (!probe.packages.jupyterlab_widgets) {
+      findings.push({ ok: false, what: `no ipywidgets front end (jupyterlab_widgets) in ${probe.prefix}: widgets cannot render`, fix: `${probe.executable} -m pip install ipywidgets==8.1.9` });
+    }
+  }
+  const fixInstall = installCommand(probe);
+  const dataPath = probe?.dataPath ?? [];
+
+  // The kernelspec Jupyter uses: the first kernels/convlens on its data path.
+  const kernelDir = dataPath.map(kernelspecDir).find((d) => existsSync(join(d, "kernel.json")));
+  if (probe && !kernelDir) {
+    findings.push({ ok: false, what: `no "${KERNEL_NAME}" kernelspec in Jupyter's data folders (${dataPath.join(", ")})`, fix: fixInstall });
+  } else if (kernelDir) {
+    const spec = readJson<{ argv?: string[] }>(join(kernelDir, "kernel.json"));
+    const [node, launcher] = spec?.argv ?? [];
+    if (!node || !existsSync(node) || !launcher || !existsSync(launcher)) {
+      findings.push({ ok: false, what: `kernelspec ${kernelDir} starts ${node} ${launcher}, which is not there`, fix: fixInstall });
+    } else if (launcher !== LAUNCHER) {
+      findings.push({ ok: false, what: `kernelspec ${kernelDir} starts another convlens (${launcher}), not this one (${LAUNCHER})`, fix: fixInstall });
+    } else {
+      findings.push({ ok: true, what: `kernelspec "${KERNEL_NAME}"  ${kernelDir} → ${node} ${launcher}` });
+    }
+  }
+
+  const extDir = dataPath.map(labextensionDir).find((d) => existsSync(join(d, "package.json")));
+  if (probe && !extDir) {
+    findings.push({ ok: false, what: `no ${LABEXTENSION_NAME} labextension in Jupyter's data folders`, fix: fixInstall });
+  } else if (extDir) {
+    const installed = readJson<{ version?: string }>(join(extDir, "package.json"))?.version;
+    if (lstatSync(extDir).isSymbolicLink()) {
+      findings.push({ ok: false, what: `labextension ${extDir} is a link: Voila refuses files behind it`, fix: fixInstall });
+    } else if (widgetsVersion && installed !== widgetsVersion) {
+      findings.push({ ok: false, what: `labextension ${extDir} is ${installed}, the npm package is ${widgetsVersion}`, fix: fixInstall });
+    } else {
+      findings.push({ ok: true, what: `labextension ${LABEXTENSION_NAME} ${installed}  ${extDir}` });
+    }
+  }
+
+  let tfjs: string | undefined;
+  try {
+    tfjs = tfjsNodeDir(PACKAGE_ROOT);
+  } catch (e) {
+    findings.push({ ok: false, what: (e as Error).message.replace(/^convlens: /, ""), fix: "npm install convlens --ignore-scripts" });
+  }
+  if (tfjs) {
+    const { backend, problem } = checkBackend(tfjs);
+    const against = bindingTensorflow(tfjs);
+    const label = `tfjs-node ${packageVersion(tfjs)}  ${tfjs}`;
+    if (backend === "tensorflow") {
+      findings.push({ ok: true, what: `${label}: backend tensorflow${against ? ` (libtensorflow from ${against})` : ""}` });
+    } else {
+      const needTf = probe && !probe.tensorflowDir ? `${probe.executable} -m pip install tensorflow-cpu==2.21.0, then ` : "";
+      findings.push({ ok: false, what: `${label}: backend ${backend ?? "none"}, not tensorflow${problem ? ` (${problem})` : ""}`, fix: `${needTf}${fixInstall}` });
+    }
+  }
+  return { facts, findings };
+}
+
+export function formatReport(report: DoctorReport): string {
+  const lines = report.facts.map((f) => `  ${f}`);
+  for (const f of report.findings) {
+    lines.push(`${f.ok ? "ok     " : "MISSING"} ${f.what}`);
+    if (!f.ok && f.fix) lines.push(`        fix: ${f.fix}`);
+  }
+  const problems = report.findings.filter((f) => !f.ok).length;
+  lines.push(problems === 0 ? "convlens is ready: open a notebook with the kernel \"TypeScript (convlens)\"" : `${problems} problem${problems > 1 ? "s" : ""}; run the fix lines above`);
+  return lines.join("\n");
+}
