@@ -6,7 +6,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Locator, Page } from "playwright-core";
-import { DEMO_BLOCKS } from "../../kernel-helpers/src/demo";
+import { SHAPES_BLOCKS } from "../../kernel-helpers/src/demo";
 import { ARTIFACTS, ROOT, startJupyterLab, type JupyterLabServer } from "../support/jupyterlab";
 import { cell, cellOutput, openBrowser, openNotebook, runCell, type Browser } from "../support/browser";
 
@@ -14,13 +14,13 @@ const NOTEBOOKS = join(ROOT, "notebooks");
 const notebookNamed = (prefix: string) => readdirSync(NOTEBOOKS).find((f) => f.startsWith(prefix) && f.endsWith(".ipynb"));
 const FIRST = notebookNamed("01-");
 const SECOND = notebookNamed("02-");
-const DEMO_MODEL = join(NOTEBOOKS, "models", "demo-cnn", "model.json");
+const SHAPES_MODEL = join(NOTEBOOKS, "models", "shapes-cnn", "model.json");
 const PHOTO = join(NOTEBOOKS, "images", "cat.png");
 // The set-up makes all of these: a missing one is a failure, not a reason to skip.
 for (const [what, present] of [
   ["notebooks/01-*.ipynb", FIRST !== undefined],
   ["notebooks/02-*.ipynb", SECOND !== undefined],
-  ["the demo CNN (notebooks/models/demo-cnn/model.json)", existsSync(DEMO_MODEL)],
+  ["the shapes CNN (notebooks/models/shapes-cnn/model.json)", existsSync(SHAPES_MODEL)],
   ["the sample photos (notebooks/images/cat.png, copied by the set-up)", existsSync(PHOTO)],
 ] as const) {
   test(`${what} is there`, () => assert.ok(present, `${what} is missing: run npm test's set-up (scripts/setup.sh)`));
@@ -113,7 +113,8 @@ async function noErrors(): Promise<void> {
   assert.equal(await stderr.count(), 0, `${(await stderr.allTextContents()).join("\n")}\n${browser?.consoleLog()}`);
 }
 
-const [block1, block2, block3] = DEMO_BLOCKS;
+// the shapes CNN, which notebooks 01 and 02 load: block 1 is one convolution, blocks 2–4 two each
+const [block1, block2, , block4] = SHAPES_BLOCKS;
 
 describe("notebook 01: the seed tutorial, step by step", () => {
   let cellWith: (marker: string) => number;
@@ -129,7 +130,7 @@ describe("notebook 01: the seed tutorial, step by step", () => {
     assert.match(summaryText, /block1_conv1 \(Conv2D\)/);
     assert.match(summaryText, /Total params: \d+/);
     const listing = (await cellOutput(page, cellWith("convLayers(model)")).textContent()) ?? "";
-    assert.equal(listing.match(/block\d_conv\d/g)?.length, DEMO_BLOCKS.flat().length, listing);
+    assert.equal(listing.match(/block\d_conv\d/g)?.length, SHAPES_BLOCKS.flat().length, listing);
   });
 
   test("step 3: the first 6 filters × 3 colour channels render as 18 heatmaps", async () => {
@@ -148,13 +149,14 @@ describe("notebook 01: the seed tutorial, step by step", () => {
 
   test("step 5: the last layer of each block in tabs, paged at 64", async () => {
     const i = cellWith("showLayers(");
-    await painted(i, block1[1]);
+    await painted(i, block1[0]);
+    assert.equal(await view(i).locator(".convlens-input-image").count(), 1);
     const tabs = await view(i).locator(".convlens-tab").allTextContents();
-    assert.deepEqual(tabs, ["1: block1_conv2", "4: block2_conv2", "7: block3_conv2"]);
-    await view(i).locator(".convlens-tab", { hasText: "block3_conv2" }).click();
-    await view(i).locator(".convlens-layer-name", { hasText: "block3_conv2" }).waitFor();
-    await painted(i, Math.min(64, block3[1]));
-    await view(i).locator(".convlens-page-label", { hasText: `page 1 of ${Math.ceil(block3[1] / 64)}` }).waitFor();
+    assert.deepEqual(tabs, ["0: block1_conv1", "3: block2_conv2", "6: block3_conv2", "9: block4_conv2"]);
+    await view(i).locator(".convlens-tab", { hasText: "block4_conv2" }).click();
+    await view(i).locator(".convlens-layer-name", { hasText: "block4_conv2" }).waitFor();
+    await painted(i, Math.min(64, block4[1]));
+    await view(i).locator(".convlens-page-label", { hasText: `page 1 of ${Math.ceil(block4[1] / 64)}` }).waitFor();
     await shoot(i, "notebook01-step5-blocks");
   });
 
@@ -163,10 +165,10 @@ describe("notebook 01: the seed tutorial, step by step", () => {
     await painted(i, block2[0]);
     const prompt = cell(page, i).locator(".jp-InputArea-prompt");
     const before = await prompt.textContent();
-    await view(i).locator(".convlens-layer-select").selectOption({ label: "7: block3_conv2" });
-    await view(i).locator(".convlens-layer-name", { hasText: "block3_conv2" }).waitFor({ timeout: 120_000 });
-    await painted(i, Math.min(64, block3[1]));
-    assert.match((await view(i).locator(".convlens-panel-header").textContent()) ?? "", new RegExp(`${block3[1]} channels`));
+    await view(i).locator(".convlens-layer-select").selectOption({ label: "9: block4_conv2" });
+    await view(i).locator(".convlens-layer-name", { hasText: "block4_conv2" }).waitFor({ timeout: 120_000 });
+    await painted(i, Math.min(64, block4[1]));
+    assert.match((await view(i).locator(".convlens-panel-header").textContent()) ?? "", new RegExp(`${block4[1]} channels`));
     assert.equal(await prompt.textContent(), before, "the cell was not run again");
     await shoot(i, "notebook01-step6-explorer");
     await page.screenshot({ path: join(ARTIFACTS, "notebook01-lab.png") });
@@ -187,11 +189,11 @@ describe("notebook 02: beyond the seed", () => {
   test("a deep layer's filters page by page: 8 filters × 8 input channels, the next page from the kernel", async () => {
     const i = cellWith("filterPages(");
     await painted(i, 64);
-    assert.equal(await view(i).locator(".convlens-layer-name").textContent(), "7: block3_conv2");
+    assert.equal(await view(i).locator(".convlens-layer-name").textContent(), "9: block4_conv2");
     await view(i).locator("button[title='next filters']").click();
-    await view(i).locator(".convlens-filter-page", { hasText: `filters 8–15 of ${block3[1]}` }).waitFor({ timeout: 60_000 });
+    await view(i).locator(".convlens-filter-page", { hasText: `filters 8–15 of ${block4[1]}` }).waitFor({ timeout: 60_000 });
     await view(i).locator("button[title='next input channels']").click();
-    await view(i).locator(".convlens-channel-page", { hasText: `channels 8–15 of ${block3[0]}` }).waitFor({ timeout: 60_000 });
+    await view(i).locator(".convlens-channel-page", { hasText: `channels 8–15 of ${block4[0]}` }).waitFor({ timeout: 60_000 });
     await painted(i, 64);
     await shoot(i, "notebook02-deep-filters-page");
   });
@@ -218,16 +220,18 @@ describe("notebook 02: beyond the seed", () => {
     await painted(i, 64);
     await view(i).locator(".convlens-mode-select").selectOption("maps");
     await view(i).locator(".convlens-maps").waitFor({ timeout: 120_000 });
-    await painted(i, Math.min(64, block3[1]));
+    await painted(i, Math.min(64, block4[1]));
   });
 
-  test("several photos side by side: one grid of 16 maps beside each photo", async () => {
-    const i = cellWith("for (const path of photos)");
+  test("several pictures side by side: two circles and two stars, one grid of 16 maps on one scale beside each", async () => {
+    const i = cellWith("for (const { image, label } of circlesAndStars)");
     assert.equal(await cellOutput(page, i).locator(".convlens-view").count(), 4);
     for (let n = 0; n < 4; n++) {
       await painted(i, 16, n);
       assert.equal(await view(i, n).locator(".convlens-input-image").count(), 1);
     }
+    const titles = await cellOutput(page, i).locator(".convlens-view .convlens-title").allTextContents();
+    assert.deepEqual(titles, ["a circle", "a circle", "a star", "a star"]);
     await cellOutput(page, i).evaluate((el) => el.scrollIntoView({ block: "start" }));
     await page.screenshot({ path: join(ARTIFACTS, "notebook02-photos-side-by-side.png") });
   });
@@ -261,7 +265,7 @@ describe("notebook 01 as committed: PNG fallbacks until trusted, then its saved 
     await painted(index("showFilters("), 18);
     await painted(index("showFeatureMaps("), block1[0]);
     assert.equal(await view(index("showFeatureMaps(")).locator(".convlens-input-image").count(), 1);
-    await painted(index("showLayers("), block1[1]);
+    await painted(index("showLayers("), block1[0]);
     await painted(index("explore("), block2[0]);
     await noErrors();
     await shoot(index("showFeatureMaps("), "notebook01-saved-state-feature-maps");
