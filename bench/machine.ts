@@ -3,6 +3,7 @@ import { execFileSync } from "node:child_process";
 import { cpus, loadavg, totalmem } from "node:os";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-node";
+import { libtensorflowVersion } from "../kernel-helpers/src/compute/tfjs-node-internals";
 import { CHROMIUM } from "../test/support/browser";
 
 export interface Machine {
@@ -29,7 +30,6 @@ export function machine(root: string): Machine {
   ).split(" ");
   const chromium = quiet(() => execFileSync(CHROMIUM, ["--version"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] })).replace(/^Chromium\s+/, "").split(" ")[0];
   const wasm = quiet(() => (require("@tensorflow/tfjs-backend-wasm/package.json") as { version: string }).version);
-  const binding = (tf.backend() as unknown as { binding?: { TF_Version?: string } }).binding;
   return {
     cores: cpus().length,
     cpuModel: cpus()[0]?.model ?? "unknown",
@@ -37,7 +37,7 @@ export function machine(root: string): Machine {
     loadAverage: loadavg(),
     versions: {
       node: process.version,
-      "tfjs-node": `${tf.version["tfjs-node"]} (libtensorflow ${binding?.TF_Version ?? "?"})`,
+      "tfjs-node": `${tf.version["tfjs-node"]} (libtensorflow ${libtensorflowVersion() ?? "?"})`,
       "tfjs-backend-wasm": wasm,
       "TensorFlow (Python)": py[0] ?? "?",
       JupyterLab: py[1] ?? "?",

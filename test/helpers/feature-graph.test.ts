@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-node";
 import * as convlens from "../../kernel-helpers/src/index";
 import type { ChannelStack } from "../../kernel-helpers/src/types";
+import { savedModelSessions } from "../../kernel-helpers/src/compute/tfjs-node-internals";
 
 interface Expected {
   planes: Float32Array;
@@ -193,13 +194,14 @@ test("a conv with both strides and dilation above 1 is left to tfjs, which refus
 test("if TensorFlow fails to run the graph, featureMaps says so once and answers from the LayersModel", async (t) => {
   const model = everyKind([12, 12, 3]);
   const x = tf.randomNormal([1, 12, 12, 3], 0, 1, "float32", 3);
-  const backend = tf.backend() as unknown as { runSavedModel: (...args: unknown[]) => unknown; getNumOfSavedModels(): number };
+  const backend = savedModelSessions();
+  assert.ok(backend, "tfjs-node's TF sessions");
   const warnings: string[] = [];
   t.mock.method(console, "warn", (line: string) => warnings.push(line));
   assertStillGraph(model, [1, 3]);
-  const sessions = backend.getNumOfSavedModels();
+  const sessions = backend.openCount();
   // failures TF and tfjs could give; nothing in convlens is stubbed
-  const graphFails = t.mock.method(backend, "runSavedModel", () => {
+  const graphFails = t.mock.method(backend, "run", () => {
     throw new Error("No OpKernel was registered to support Op 'Conv2D'");
   });
   // both paths failing is the input's (or the model's) fault: tfjs's error, and the graph is kept
@@ -208,13 +210,13 @@ test("if TensorFlow fails to run the graph, featureMaps says so once and answers
   });
   await assert.rejects(convlens.featureMaps(model, x, [1, 3]), /the LayersModel failed too/);
   assert.deepEqual(warnings, []);
-  assert.equal(backend.getNumOfSavedModels(), sessions);
+  assert.equal(backend.openCount(), sessions);
   layersFail.mock.restore();
   // the graph alone failing is the graph's fault: said once, session closed, LayersModel from now on
   assertSameMaps(await convlens.featureMaps(model, x, [1, 3]), eagerPlanes(model, x, [1, 3]), "after the failure");
   await convlens.featureMaps(model, x, [1]);
   assert.equal(graphFails.mock.callCount(), 2);
-  assert.equal(backend.getNumOfSavedModels(), sessions - 1, "the graph's session is closed");
+  assert.equal(backend.openCount(), sessions - 1, "the graph's session is closed");
   assert.equal(warnings.length, 1);
   assert.match(warnings[0], /convlens: feature maps of model "every_kind" are computed layer by layer \(slower\): TensorFlow could not run its graph: No OpKernel/);
   assert.match((convlens.featureMapsEngine(model, [1]) as { reason: string }).reason, /TensorFlow could not run its graph/);

@@ -2,7 +2,6 @@
 // TensorFlow graph cannot run, and on backends other than tfjs-node.
 import * as tf from "@tensorflow/tfjs-node";
 import type { ChannelStack, LayerRef } from "../types";
-import { channelPlanes } from "./planes";
 
 // One derived multi-output model per (model, layer set); it shares the model's weights.
 const derived = new WeakMap<tf.LayersModel, Map<string, tf.LayersModel>>();
@@ -22,9 +21,11 @@ function outputsModel(model: tf.LayersModel, refs: LayerRef[]): tf.LayersModel {
 }
 
 /**
- * Turns [1, H, W, C] activations into channel planes: each transposed on the native backend as a
- * 2-D [H*W, C] → [C, H*W] (cheaper than the 3-D [H, W, C] → [C, H, W]), and every min/max in one
- * small tensor, so the host reads one buffer per layer plus one.
+ * Turns [1, H, W, C] activations into channel planes: each transposed as a 2-D [H*W, C] → [C, H*W]
+ * (cheaper than the 3-D [H, W, C] → [C, H, W]), and every min/max in one small tensor, so the host
+ * reads one buffer per layer plus one. (TF's oneDNN `_MklTranspose`, once called here by kernel
+ * label, measured no faster than tf.transpose: 13 VGG16 layers' planes took 75.6 vs 79.7 ms of CPU,
+ * within noise, beside a 450 ms forward pass; it was dropped with the tfjs-node internals it needed.)
  */
 function toChannelStacks(refs: LayerRef[], activations: tf.Tensor[]): ChannelStack[] {
   const shapes = activations.map((a) => a.shape as [number, number, number, number]);
@@ -35,7 +36,7 @@ function toChannelStacks(refs: LayerRef[], activations: tf.Tensor[]): ChannelSta
     const bounds = ranges.dataSync();
     return refs.map((ref, i) => {
       const [, height, width, channels] = shapes[i];
-      const plane = tf.tidy(() => channelPlanes(activations[i].reshape([height * width, channels]) as tf.Tensor2D));
+      const plane = tf.tidy(() => activations[i].reshape([height * width, channels]).transpose([1, 0]));
       planes.push(plane);
       // dataSync hands back a fresh Float32Array copied out of the tensor: ours to keep, no second copy
       const data = plane.dataSync() as Float32Array;

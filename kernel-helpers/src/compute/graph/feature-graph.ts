@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-node";
 import type { ChannelStack, LayerRef } from "../../types";
-import type { FeedInfo, NativeBackend } from "../native-backend";
+import type { FeedInfo, SavedModelSessions } from "../tfjs-node-internals";
 import { emitLayer } from "./layer-ops";
 import { GraphWriter, SERVING_TAG } from "./tf-protos";
 
@@ -111,20 +111,20 @@ function removeFolder(dir: string): void {
   }
 }
 
-function closeSession(backend: NativeBackend, id: number): void {
+function closeSession(sessions: SavedModelSessions, id: number): void {
   try {
-    backend.deleteSavedModel(id);
+    sessions.close(id);
   } catch {
     // already closed: nothing to free
   }
 }
 
 // A session holds only the graph (no weights); it is closed with dispose() or when its model is garbage-collected.
-const sessions = new FinalizationRegistry<{ backend: NativeBackend; id: number }>(({ backend, id }) => closeSession(backend, id));
+const finalizer = new FinalizationRegistry<{ sessions: SavedModelSessions; id: number }>(({ sessions, id }) => closeSession(sessions, id));
 
 export class FeatureGraph {
   private constructor(
-    readonly backend: NativeBackend,
+    readonly sessions: SavedModelSessions,
     private session: number | null,
     private readonly compiled: Compiled,
   ) {}
@@ -132,7 +132,7 @@ export class FeatureGraph {
   private closed = false;
 
   /** The graph of every layer of `model` it can run, loaded into a TF session (none if no layer can be). */
-  static compile(model: tf.LayersModel, backend: NativeBackend): FeatureGraph {
+  static compile(model: tf.LayersModel, sessions: SavedModelSessions): FeatureGraph {
     const writer = new GraphWriter();
     const compiled = translate(model, writer);
     let session: number | null = null;
@@ -140,13 +140,13 @@ export class FeatureGraph {
       const dir = mkdtempSync(join(tmpdir(), "convlens-graph-"));
       try {
         writeFileSync(join(dir, "saved_model.pb"), writer.savedModel());
-        session = backend.loadSavedModelMetaGraph(dir, SERVING_TAG);
-        sessions.register(model, { backend, id: session }, compiled);
+        session = sessions.load(dir, SERVING_TAG);
+        finalizer.register(model, { sessions, id: session }, compiled);
       } finally {
         removeFolder(dir); // the session keeps the graph it read
       }
     }
-    return new FeatureGraph(backend, session, compiled);
+    return new FeatureGraph(sessions, session, compiled);
   }
 
   /** Whether `model.layers` is still what this graph was built from. */
@@ -159,8 +159,8 @@ export class FeatureGraph {
   dispose(): void {
     this.closed = true;
     if (this.session === null) return;
-    sessions.unregister(this.compiled);
-    closeSession(this.backend, this.session);
+    finalizer.unregister(this.compiled);
+    closeSession(this.sessions, this.session);
     this.session = null;
   }
 
@@ -183,7 +183,7 @@ export class FeatureGraph {
     const weights = this.compiled.reads.map((read) => read());
     let outputs: tf.Tensor[];
     try {
-      outputs = this.backend.runSavedModel(this.session, [input, ...weights], this.compiled.feeds, names);
+      outputs = this.sessions.run(this.session, [input, ...weights], this.compiled.feeds, names);
     } catch (error) {
       throw new GraphRunError((error as Error).message);
     }

@@ -1,6 +1,6 @@
 // The feature-map graph of each model, built on first use, or why it has none.
 import * as tf from "@tensorflow/tfjs-node";
-import { nativeBackend } from "../native-backend";
+import { savedModelSessions } from "../tfjs-node-internals";
 import { FeatureGraph } from "./feature-graph";
 
 const graphs = new WeakMap<tf.LayersModel, FeatureGraph | string>();
@@ -10,17 +10,17 @@ const graphs = new WeakMap<tf.LayersModel, FeatureGraph | string>();
  * a Sequential's layers have changed since; or why featureMaps must use the LayersModel instead.
  */
 export function graphOf(model: tf.LayersModel): FeatureGraph | string {
-  const backend = nativeBackend();
+  const sessions = savedModelSessions();
   // checked on every call, the cached graph kept: tf.setBackend() can switch back and forth
-  if (!backend) return `the ${tf.getBackend()} backend runs no TensorFlow graphs`;
+  if (!sessions) return `the ${tf.getBackend()} backend runs no TensorFlow graphs`;
   let graph = graphs.get(model);
-  if (typeof graph === "object" && (graph.backend !== backend || !graph.matches(model))) {
+  if (typeof graph === "object" && (graph.sessions !== sessions || !graph.matches(model))) {
     graph.dispose();
     graph = undefined;
   }
   if (graph === undefined) {
     try {
-      graph = FeatureGraph.compile(model, backend);
+      graph = FeatureGraph.compile(model, sessions);
       graphs.set(model, graph);
     } catch (error) {
       graph = giveUpGraph(model, `its graph could not be built: ${(error as Error).message}`);
