@@ -87,3 +87,48 @@ test("a first layer's filters shown as RGB composites get a colour fallback; sta
   assert.deepEqual(Buffer.from(decoded.dataSync()), Buffer.from(both.pixels));
   decoded.dispose();
 });
+
+test("a map fallback follows the call's sort, shared range and colour scale, as the widget first draws it", () => {
+  // 3 channels of 1×2: channel c holds [0, c + 1] + 10c, so channel 2 has the highest mean and range
+  const data = Float32Array.from([0, 1, 10, 12, 20, 23]);
+  const stack = { layer: { name: "c", index: 0 }, channels: 3, height: 1, width: 2, data, min: 0, max: 23 };
+  const tile = (image: ReturnType<typeof panelMontage>, t: number, x: number) => {
+    const side = tileSize(1, 2); // 1×2 maps grow to 64 × 128
+    const at = (2 * image.width + 2 + t * (side.tileWidth + 2) + x * (side.tileWidth / 2)) * image.channels;
+    return Array.from(image.pixels.subarray(at, at + image.channels));
+  };
+  // by index, each channel over its own range: every tile runs black → white
+  const plain = panelMontage(mapsPanel(stack, null, { columns: 3 }));
+  assert.deepEqual([tile(plain, 0, 0), tile(plain, 0, 1), tile(plain, 2, 0), tile(plain, 2, 1)], [[0], [255], [0], [255]]);
+  // highest mean first, one range for the layer (0…23): brute force from the values
+  const sorted = panelMontage(mapsPanel(stack, null, { columns: 3, sort: "mean", scaleMode: "shared" }));
+  const level = (v: number) => Math.round((v / 23) * 255);
+  assert.deepEqual(
+    [tile(sorted, 0, 0), tile(sorted, 0, 1), tile(sorted, 1, 0), tile(sorted, 1, 1), tile(sorted, 2, 0), tile(sorted, 2, 1)].map(([g]) => g),
+    [20, 23, 10, 12, 0, 1].map(level),
+  );
+  // viridis: RGB, a channel's minimum at the scale's dark end and its maximum at the yellow end
+  const viridis = panelMontage(mapsPanel(stack, null, { columns: 3, colourScale: "viridis" }));
+  assert.equal(viridis.channels, 3);
+  assert.deepEqual([tile(viridis, 1, 0), tile(viridis, 1, 1)], [[68, 1, 84], [253, 231, 37]]);
+});
+
+test("a diverging filter fallback is centred on 0: zero weights are the scale's middle", () => {
+  // one filter, one channel, 1×3: −2, 0, 1 → the range is −2…2, so 0 is the middle and 1 is ¾
+  const data = Float32Array.from([-2, 0, 1]);
+  const panel = filtersPanel(
+    {
+      layer: { name: "c", index: 0 }, kernelHeight: 1, kernelWidth: 3, filterStart: 0, filters: 1, channelStart: 0, inChannels: 1,
+      totalFilters: 1, totalInChannels: 1, normalisation: "symmetric", data, rawMin: -2, rawMax: 1,
+    },
+    { colourScale: "diverging" },
+  );
+  const image = panelMontage(panel);
+  assert.equal(image.channels, 3);
+  const { tileWidth } = tileSize(1, 3);
+  const pixel = (x: number) => Array.from(image.pixels.subarray((2 * image.width + 2 + x * (tileWidth / 3)) * 3, (2 * image.width + 2 + x * (tileWidth / 3)) * 3 + 3));
+  // Plotly's reversed RdBu as the widget's stops: blue (5, 10, 172), grey (190, 190, 190), red (178, 10, 28)
+  assert.deepEqual(pixel(0), [5, 10, 172]);
+  assert.deepEqual(pixel(1), [190, 190, 190]);
+  assert.deepEqual(pixel(2), [184, 100, 109]); // halfway from the grey middle to the red end
+});

@@ -1,9 +1,10 @@
-// The image/png fallback of a display: the panel's first page drawn as one montage in the kernel
-// (grey, or RGB for a first layer's filters shown as RGB composites), so GitHub, nbviewer and
-// widget-less front ends still show the picture.
+// The image/png fallback of a display: the panel's first page drawn as one montage in the kernel,
+// as the widget first draws it (the call's channel order, ranges and colour scale; RGB for a first
+// layer's filters shown as RGB composites), so GitHub, nbviewer and widget-less front ends still
+// show the picture the notebook's text talks about.
 import * as tf from "@tensorflow/tfjs-node";
-import type { PanelState, PlanesState } from "./state";
-import { attributionMontage } from "./attribution-state";
+import type { ColourScale, FiltersPanelState, MapsPanelState, PanelState, PlanesState } from "./state";
+import { attributionMontage, colourAt } from "./attribution-state";
 
 export interface MontageImage {
   height: number;
@@ -60,8 +61,8 @@ export function montage(tiles: Uint8Array, count: number, height: number, width:
   return { height: outH, width: outW, channels, pixels };
 }
 
-/** Grey levels over one range shared by every plane (filters: so weights compare across the grid). */
-export function sharedGrey(planes: PlanesState, first: number, count: number): Uint8Array {
+/** The planes' values (exact where sent, else the codes mapped back), plane after plane. */
+function planeValues(planes: PlanesState, first: number, count: number): Float32Array {
   const size = planes.height * planes.width;
   const values = new Float32Array(count * size);
   for (let p = 0; p < count; p++) {
@@ -70,6 +71,12 @@ export function sharedGrey(planes: PlanesState, first: number, count: number): U
       values[p * size + i] = planes.exact ? planes.exact[k] : planes.offset[first + p] + planes.scale[first + p] * planes.codes[k];
     }
   }
+  return values;
+}
+
+/** Grey levels over one range shared by every plane (filters: so weights compare across the grid). */
+export function sharedGrey(planes: PlanesState, first: number, count: number): Uint8Array {
+  const values = planeValues(planes, first, count);
   let min = Infinity;
   let max = -Infinity;
   for (const v of values) {
@@ -96,7 +103,7 @@ export function rgbFilterTiles(planes: PlanesState, filters: number): Uint8Array
   return rgb;
 }
 
-/** The montage of a panel's first page: feature maps in their per-channel grey, filters in a shared grey (or RGB). */
+/** The montage of a panel's first page, as the widget first draws it. */
 export function panelMontage(panel: PanelState): MontageImage {
   if (panel.kind === "maximized") {
     // the synthesised images in RGB; a run with none (yet) gives one white pixel
@@ -106,17 +113,68 @@ export function panelMontage(panel: PanelState): MontageImage {
     return montage(panel.images, count, panel.height, panel.width, layout, 3);
   }
   if (panel.kind === "attribution") return attributionMontage(panel);
+  return panel.kind === "maps" ? mapsMontage(panel) : filtersMontage(panel);
+}
+
+/**
+ * Feature maps: the first page of channels in the panel's order (index, or mean activation
+ * highest first, ties by index: the widget's channelOrder), each over its own range or the
+ * layer's (the widget's colourRange), in the panel's colour scale.
+ */
+function mapsMontage(panel: MapsPanelState): MontageImage {
+  const p = panel.planes;
+  const order = Array.from({ length: p.count }, (_, c) => c);
+  if (panel.sort === "mean") order.sort((a, b) => panel.means[b] - panel.means[a] || a - b);
+  const page = order.slice(0, Math.min(p.count, panel.page_size));
+  const size = p.height * p.width;
+  let [low, high] = [Infinity, -Infinity];
+  for (let c = 0; c < p.count; c++) {
+    low = Math.min(low, p.offset[c]);
+    high = Math.max(high, p.offset[c] + 255 * p.scale[c]);
+  }
+  const span = high - low || 1;
+  // a code is its plane's 0–255 step from its own minimum to its own maximum
+  const level =
+    panel.scale_mode === "shared"
+      ? (c: number, code: number) => (p.offset[c] + p.scale[c] * code - low) / span
+      : (_c: number, code: number) => code / 255;
+  const levels = new Float32Array(page.length * size);
+  page.forEach((c, t) => {
+    for (let i = 0; i < size; i++) levels[t * size + i] = level(c, p.codes[c * size + i]);
+  });
+  const layout = { columns: panel.columns, gap: 2, ...tileSize(p.height, p.width) };
+  const [tiles, channels] = coloured(levels, panel.colour_scale);
+  return montage(tiles, page.length, p.height, p.width, layout, channels);
+}
+
+/** Filters: every plane of the page over one shared range (symmetric around 0 when diverging), or RGB composites. */
+function filtersMontage(panel: FiltersPanelState): MontageImage {
   const p = panel.planes;
   const size = tileSize(p.height, p.width);
-  if (panel.kind === "maps") {
-    const count = Math.min(p.count, panel.page_size);
-    return montage(p.codes.subarray(0, count * p.height * p.width), count, p.height, p.width, { columns: panel.columns, gap: 2, ...size });
-  }
   // the widget's rule: a composite stands for the image's colours, so only a first layer's 3 channels
   if (panel.rgb && panel.in_channels === 3 && panel.total_in_channels === 3) {
     return montage(rgbFilterTiles(p, panel.filters), panel.filters, p.height, p.width, { columns: Math.min(8, panel.filters), gap: 2, ...size }, 3);
   }
-  return montage(sharedGrey(p, 0, p.count), p.count, p.height, p.width, { columns: panel.in_channels, gap: 2, ...size });
+  const layout = { columns: panel.in_channels, gap: 2, ...size };
+  if (panel.colour_scale === "grey") return montage(sharedGrey(p, 0, p.count), p.count, p.height, p.width, layout);
+  const values = planeValues(p, 0, p.count);
+  let [low, high] = [Infinity, -Infinity];
+  for (const v of values) {
+    low = Math.min(low, v);
+    high = Math.max(high, v);
+  }
+  if (panel.colour_scale === "diverging") [low, high] = [-Math.max(Math.abs(low), Math.abs(high)), Math.max(Math.abs(low), Math.abs(high))];
+  const span = high - low || 1;
+  const [tiles, channels] = coloured(Float32Array.from(values, (v) => (v - low) / span), panel.colour_scale);
+  return montage(tiles, p.count, p.height, p.width, layout, channels);
+}
+
+/** Levels in 0..1 as grey bytes, or as RGB on a colour scale (the widget's stops). */
+function coloured(levels: Float32Array, scale: ColourScale): [Uint8Array, 1 | 3] {
+  if (scale === "grey") return [Uint8Array.from(levels, (t) => Math.round(Math.min(Math.max(t, 0), 1) * 255)), 1];
+  const rgb = new Uint8Array(levels.length * 3);
+  levels.forEach((t, i) => rgb.set(colourAt(scale, t), i * 3));
+  return [rgb, 3];
 }
 
 /** The same picture with 3 values per pixel. */
