@@ -77,35 +77,16 @@ binding_is_built() {
     [ -e node_modules/@tensorflow/tfjs-node/deps/lib/libtensorflow_cc.so.2 ]
 }
 
-# tfjs-node's binding links -ltensorflow and -ltensorflow_framework from deps/lib
-# and finds them at run time through rpath $ORIGIN/../../deps/lib by their
-# sonames. The tensorflow-cpu wheel's libtensorflow_cc.so.2 exports the same C
-# API, so deps/ is staged as links into the venv.
+# tfjs-node's binding, built with node-pre-gyp against the tensorflow-cpu wheel's libtensorflow_cc.so.2
+# and headers (deps/ links into .venv): kernel-helpers/src/cli/tfjs-binding.ts, which
+# `npx convlens install` runs too. It needs the compiled kernel-helpers, so it runs after the build.
 setup_tfjs_binding() {
   if binding_is_built && node -e "require('@tensorflow/tfjs-node')" >/dev/null 2>&1; then
     return
   fi
   say "building tfjs-node's native binding against the tensorflow-cpu wheel (about 30 s)"
-  local tfdir pkg
-  tfdir="$("$VENV/bin/python" -c 'import os, importlib.util as u; print(os.path.dirname(u.find_spec("tensorflow").origin))')"
-  [ -f "$tfdir/libtensorflow_cc.so.2" ] || die "the tensorflow-cpu wheel has no libtensorflow_cc.so.2 in $tfdir: delete .venv and run again."
-  pkg=node_modules/@tensorflow/tfjs-node
-  rm -rf "$pkg/deps" "$pkg/build" "$pkg"/lib/napi-v*
-  mkdir -p "$pkg/deps/lib"
-  ln -s "$tfdir/libtensorflow_cc.so.2" "$pkg/deps/lib/libtensorflow.so"
-  ln -s "$tfdir/libtensorflow_cc.so.2" "$pkg/deps/lib/libtensorflow_cc.so.2"
-  ln -s "$tfdir/libtensorflow_framework.so.2" "$pkg/deps/lib/libtensorflow_framework.so"
-  ln -s "$tfdir/libtensorflow_framework.so.2" "$pkg/deps/lib/libtensorflow_framework.so.2"
-  ln -s "$tfdir/include" "$pkg/deps/include"
-  local nodedir
-  nodedir="$(dirname "$(dirname "$(command -v node)")")"
-  [ -f "$nodedir/include/node/node_api.h" ] || nodedir=/usr
-  # --nodedir: node-gyp would otherwise download the Node.js headers.
-  (cd "$pkg" && quietly "$ROOT/node_modules/.bin/node-pre-gyp" install --build-from-source --nodedir="$nodedir") ||
-    die "building tfjs-node's binding failed; rerun 'cd $pkg && npx node-pre-gyp install --build-from-source --nodedir=$nodedir' to see the compiler output."
-  local backend
-  backend="$(TF_CPP_MIN_LOG_LEVEL=3 node -e "const tf = require('@tensorflow/tfjs-node'); process.stdout.write(tf.getBackend())" 2>/dev/null)"
-  [ "$backend" = tensorflow ] || die "tfjs-node loaded the '$backend' backend instead of 'tensorflow' after the build."
+  node kernel-helpers/dist/cli/tfjs-binding.js "$VENV/bin/python" ||
+    die "tfjs-node's binding is not working (the reason is above)."
 }
 
 build_typescript() {
@@ -157,8 +138,8 @@ setup_browser() {
 check_prerequisites
 setup_venv
 setup_node_modules
-setup_tfjs_binding
 build_typescript
+setup_tfjs_binding
 copy_sample_photos
 install_into_jupyter
 [ "$WITH_BROWSER" = 1 ] && setup_browser

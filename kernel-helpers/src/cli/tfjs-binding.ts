@@ -9,7 +9,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, rmSync, symlinkSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { onPath } from "./python";
+import { onPath, probePython } from "./python";
 
 /** The tfjs-node package that `from` (a package folder) loads. */
 export function tfjsNodeDir(from: string): string {
@@ -121,3 +121,21 @@ export function ensureBinding(dir: string, tensorflowDir: string | null, log: (l
   }
   return "built";
 }
+
+/** `node tfjs-binding.js <python>`: the set-up's step (scripts/setup.sh), for the tfjs-node beside this package. */
+function main(argv: string[]): void {
+  const python = argv[2];
+  if (!python) {
+    process.stderr.write("usage: tfjs-binding <python with tensorflow-cpu>\n");
+    process.exit(2);
+  }
+  try {
+    const done = ensureBinding(tfjsNodeDir(join(__dirname, "..", "..")), probePython(python).tensorflowDir, (line) => process.stderr.write(`convlens: ${line}\n`));
+    if (done === "built") process.stderr.write("convlens: tfjs-node loads the tensorflow backend\n");
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message}\n`);
+    process.exit(1);
+  }
+}
+
+if (require.main === module) main(process.argv);
