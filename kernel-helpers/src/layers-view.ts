@@ -8,18 +8,11 @@
 // layer: an object whose prototype is the layer itself, so it reads the very same weights, config
 // and build state, while the nodes that applying it creates are its own. Applying the layer
 // itself would give it a second inbound node, and tfjs refuses `layer.output` for such a layer
-// (in the user's model too, ever after); feature-graph.ts would also refuse it. This module is
-// the only one that relies on those tfjs-layers internals (a layer's `inboundNodes`,
-// `outboundNodes` and numeric `id`, a node's `inputTensors` / `outputTensors` / `callArgs`);
-// test/helpers/nested.test.ts checks them.
+// (in the user's model too, ever after); feature-graph.ts would also refuse it. The nodes and the
+// stand-in are tfjs-layers internals, reached through tfjs-layers-internals.ts;
+// test/helpers/nested.test.ts checks the view.
 import * as tf from "@tensorflow/tfjs-node";
-
-/** What convlens reads of a tfjs Node (tfjs-layers does not export the class's type). */
-interface NodeLike {
-  inputTensors: tf.SymbolicTensor[];
-  outputTensors: tf.SymbolicTensor[];
-  callArgs?: Record<string, unknown>;
-}
+import { type LayerNode, producingNode, standInLayer } from "./tfjs-layers-internals";
 
 interface View {
   /** model.layers when built: a Sequential's add() / pop() makes the view stale */
@@ -31,8 +24,6 @@ interface View {
 }
 
 const views = new WeakMap<tf.LayersModel, View>();
-// Stand-ins get ids of their own (tfjs's are positive): a model's topology is keyed by layer id.
-let nextStandInId = -1;
 
 /** Duck-typed like checkModel: a second copy of tfjs-layers would fail an instanceof check. */
 function isModel(layer: unknown): layer is tf.LayersModel {
@@ -49,17 +40,6 @@ function isModel(layer: unknown): layer is tf.LayersModel {
 /** Whether some layer of `model` is itself a model (a Functional or Sequential inside). */
 export function hasNestedModels(model: tf.LayersModel): boolean {
   return model.layers.some(isModel);
-}
-
-function standIn(layer: tf.layers.Layer, name: string): tf.layers.Layer {
-  const stand = Object.create(layer) as tf.layers.Layer;
-  Object.defineProperties(stand, {
-    id: { value: nextStandInId--, enumerable: true },
-    name: { value: name, enumerable: true },
-    inboundNodes: { value: [], writable: true, enumerable: true },
-    outboundNodes: { value: [], writable: true, enumerable: true },
-  });
-  return stand;
 }
 
 class Flattener {
@@ -83,7 +63,7 @@ class Flattener {
           stack.pop();
           continue;
         }
-        const node = (tensor.sourceLayer.inboundNodes as unknown as NodeLike[])[tensor.nodeIndex as number];
+        const node = producingNode(tensor) as LayerNode;
         const missing = node.inputTensors.filter((t) => !mapped.has(t.id));
         if (missing.length > 0) {
           stack.push(...missing);
@@ -97,7 +77,7 @@ class Flattener {
     return container.outputs.map(visit);
   }
 
-  private apply(layer: tf.layers.Layer, node: NodeLike, mapped: Map<number, tf.SymbolicTensor>, prefix: string): void {
+  private apply(layer: tf.layers.Layer, node: LayerNode, mapped: Map<number, tf.SymbolicTensor>, prefix: string): void {
     const inputs = node.inputTensors.map((t) => mapped.get(t.id) as tf.SymbolicTensor);
     let outputs: tf.SymbolicTensor[];
     if (isModel(layer)) {
@@ -108,7 +88,7 @@ class Flattener {
       outputs = node.outputTensors;
     } else {
       let stand = this.stands.get(layer);
-      if (!stand) this.stands.set(layer, (stand = standIn(layer, `${prefix}${layer.name}`)));
+      if (!stand) this.stands.set(layer, (stand = standInLayer(layer, `${prefix}${layer.name}`)));
       const result = stand.apply(inputs.length === 1 ? inputs[0] : inputs, node.callArgs) as
         tf.SymbolicTensor | tf.SymbolicTensor[];
       outputs = Array.isArray(result) ? result : [result];

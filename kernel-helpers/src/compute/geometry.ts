@@ -6,6 +6,7 @@
 // empty maps).
 import type * as tf from "@tensorflow/tfjs-node";
 import { ConvlensError } from "../errors";
+import { layerNodes } from "../tfjs-layers-internals";
 
 /** A 2-D sliding window, as Conv2D and the 2-D poolings apply it. */
 export interface Window {
@@ -64,11 +65,6 @@ export interface OutputSize {
   empty?: { layer: tf.layers.Layer; height: number; width: number };
 }
 
-interface NodeLike {
-  inputTensors: tf.SymbolicTensor[];
-  outputTensors: tf.SymbolicTensor[];
-}
-
 /**
  * The height and width of every 4-D layer output of `model` for a [height, width] input, by
  * SymbolicTensor id: windows by TensorFlow's formula, other layers by their own
@@ -84,7 +80,7 @@ export function outputSizes(model: tf.LayersModel, height: number, width: number
   if (input.shape.length === 4) sizes.set(input.id, { height, width });
   // tfjs keeps model.layers in topological order, so every input shape is known before it is needed
   for (const layer of model.layers) {
-    for (const node of layer.inboundNodes as unknown as NodeLike[]) {
+    for (const node of layerNodes(layer)) {
       const ins = node.inputTensors.map((t) => shapes.get(t.id));
       if (ins.length === 0 || ins.some((s) => s === undefined)) continue;
       const emptyIn = node.inputTensors.map((t) => sizes.get(t.id)?.empty).find((e) => e !== undefined);

@@ -6,6 +6,7 @@
 // negative, which the layer's output never shows. Results are still reported, and judged, on the
 // layer's real output.
 import * as tf from "@tensorflow/tfjs-node";
+import { layerNodes } from "../tfjs-layers-internals";
 
 /** The slope a ReLU keeps below zero while climbing: enough to wake silent units. */
 const LEAK = 0.1;
@@ -74,8 +75,22 @@ function convolve(conv: tf.layers.Layer, x: tf.Tensor4D): tf.Tensor4D {
   return config.useBias ? z.add(conv.weights[1].read()) : z;
 }
 
-interface WithActivation {
-  activation?: { apply(x: tf.Tensor): tf.Tensor };
+/**
+ * A plain Conv2D's activation function: a ReLU with reluSignGrad's gradient, anything else as an
+ * Activation layer built from the conv's public config (the conv's own function is a protected
+ * field). Named, so tfjs's counters for automatic layer names are left as they were. Null if tfjs
+ * cannot build it: the chain then applies the conv layer itself.
+ */
+function activationOf(conv: tf.layers.Layer): ((z: tf.Tensor4D) => tf.Tensor) | null {
+  if (isRelu(conv)) return reluSignGrad;
+  try {
+    const { activation } = conv.getConfig() as unknown as ConvConfig;
+    const identifier = activation as Parameters<typeof tf.layers.activation>[0]["activation"];
+    const layer = tf.layers.activation({ activation: identifier, name: `${conv.name}_convlens_activation` });
+    return (z) => layer.apply(z) as tf.Tensor;
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -92,13 +107,10 @@ function forwardTo(
 ): (input: tf.Tensor4D) => tf.Tensor4D {
   const chain = chainTo(target);
   if (!chain) return (input) => upTo(target).apply(input, { training: false }) as tf.Tensor4D;
+  const steps = chain.map((layer) => ({ layer, activation: isPlainConv(layer) ? activationOf(layer) : null }));
   return (input) =>
-    chain.reduce((x, layer) => {
-      const activation = (layer as unknown as WithActivation).activation;
-      if (isPlainConv(layer) && activation) {
-        const z = convolve(layer, x);
-        return (isRelu(layer) ? reluSignGrad(z) : activation.apply(z)) as tf.Tensor4D;
-      }
+    steps.reduce((x, { layer, activation }) => {
+      if (activation) return activation(convolve(layer, x)) as tf.Tensor4D;
       return layer.apply(x, { training: false }) as tf.Tensor4D;
     }, input);
 }
@@ -126,7 +138,7 @@ function chainTo(target: tf.SymbolicTensor): tf.layers.Layer[] | null {
   let tensor = target;
   while (tensor.sourceLayer.getClassName() !== "InputLayer") {
     const layer = tensor.sourceLayer;
-    if (layer.inboundNodes.length !== 1 || Array.isArray(layer.input)) return null;
+    if (layerNodes(layer).length !== 1 || Array.isArray(layer.input)) return null;
     chain.push(layer);
     tensor = layer.input;
   }
@@ -139,7 +151,7 @@ function sourceLayer(input: tf.SymbolicTensor | tf.SymbolicTensor[]): tf.layers.
 
 /** A channels-last Conv2D with one input and a 4-D kernel. */
 function isPlainConv(layer: tf.layers.Layer): boolean {
-  if (layer.getClassName() !== "Conv2D" || Array.isArray(layer.input) || layer.inboundNodes.length !== 1) return false;
+  if (layer.getClassName() !== "Conv2D" || Array.isArray(layer.input) || layerNodes(layer).length !== 1) return false;
   const config = layer.getConfig() as unknown as ConvConfig;
   const channelsLast = config.dataFormat === undefined || config.dataFormat === "channelsLast";
   return channelsLast && layer.weights.length >= 1 && layer.weights[0].shape.length === 4;

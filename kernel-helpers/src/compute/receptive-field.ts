@@ -10,6 +10,7 @@
 import type * as tf from "@tensorflow/tfjs-node";
 import { ConvlensError, describeValue } from "../errors";
 import { type LayerSpec, resolveLayer } from "../layers";
+import { producingNode } from "../tfjs-layers-internals";
 import type { LayerRef } from "../types";
 import { checkModel } from "./check";
 import { windowOf, windowOutputLength } from "./geometry";
@@ -203,7 +204,7 @@ function layersOnTheWay(model: tf.LayersModel, ref: LayerRef, target: tf.Symboli
   while (tensor.id !== model.inputs[0].id) {
     const source = tensor.sourceLayer;
     // the node of this application of the layer (a layer used twice has a node per use)
-    const node = source.inboundNodes[tensor.nodeIndex] as unknown as { inputTensors: tf.SymbolicTensor[] } | undefined;
+    const node = producingNode(tensor);
     const ins = node?.inputTensors ?? [];
     // an InputLayer's node has its own tensor as input: another model's input, not this one's
     if (ins.length === 0 || ins[0].id === tensor.id) {

@@ -4,6 +4,7 @@ import * as tf from "@tensorflow/tfjs-node";
 import { ConvlensError } from "../../errors";
 import { type LayerSpec, resolveLayer } from "../../layers";
 import { layersView } from "../../layers-view";
+import { layerNodes } from "../../tfjs-layers-internals";
 import type { LayerRef } from "../../types";
 import { checkModel } from "../check";
 import type { ImageLike } from "../featureMaps";
@@ -65,7 +66,7 @@ const isMaps = (t: tf.SymbolicTensor) => t.shape.length === 4;
 
 /** The outputs of `layer` that the model's scores depend on (one, unless the layer is shared). */
 function outputsOnPath(layer: tf.layers.Layer, upstream: Set<number>): tf.SymbolicTensor[] {
-  return layer.inboundNodes.flatMap((node) => node.outputTensors).filter((t) => upstream.has(t.id));
+  return layerNodes(layer).flatMap((node) => node.outputTensors).filter((t) => upstream.has(t.id));
 }
 
 /** The default layer: the last convolution the scores depend on, else the last layer with maps. */

@@ -4,6 +4,7 @@
 import * as tf from "@tensorflow/tfjs-node";
 import { ConvlensError, describeValue } from "../../errors";
 import { layersView } from "../../layers-view";
+import { type LayerNode, producingNode } from "../../tfjs-layers-internals";
 import type { ImageLike } from "../featureMaps";
 import { checkInputFits } from "../geometry";
 import { imageToInput, type InputOptions, isLoadedImage, loadImage } from "../images";
@@ -126,8 +127,6 @@ export function classScore(logits: tf.Tensor2D, classIndex: number): tf.Scalar {
   return logits.slice([0, classIndex], [-1, 1]).sum();
 }
 
-type GraphNode = tf.layers.Layer["inboundNodes"][number];
-
 /**
  * Values of `fetches` from `feeds` (SymbolicTensor id → value): every layer on the way is applied
  * to concrete tensors, as tfjs's own executor does, but the feeds may be any layer's output, not
@@ -145,7 +144,7 @@ export function runGraph(feeds: Map<number, tf.Tensor>, fetches: tf.SymbolicTens
     // no `training` flag: Dropout and BatchNormalization run as at inference
     const result = layer.apply(inputs.length === 1 ? inputs[0] : inputs, {});
     const outputs = (Array.isArray(result) ? result : [result]) as tf.Tensor[];
-    const node: GraphNode = layer.inboundNodes[symbolic.nodeIndex];
+    const node = producingNode(symbolic) as LayerNode;
     node.outputTensors.forEach((out, i) => values.set(out.id, outputs[i]));
     return values.get(symbolic.id) as tf.Tensor;
   };

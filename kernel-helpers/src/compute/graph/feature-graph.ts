@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-node";
 import type { ChannelStack, LayerRef } from "../../types";
+import { layerNodes } from "../../tfjs-layers-internals";
 import type { FeedInfo, SavedModelSessions } from "../tfjs-node-internals";
 import { emitLayer } from "./layer-ops";
 import { GraphWriter, SERVING_TAG } from "./tf-protos";
@@ -84,7 +85,8 @@ function translate(model: tf.LayersModel, writer: GraphWriter): Compiled {
       const input = nodeOf.get(output.id);
       return input === undefined ? fail(`${describe(layer, index)} is not the model's input`) : addFetches(index, prefix, input, output);
     }
-    const inputs = layer.inboundNodes.length === 1 ? layer.inboundNodes[0].inputTensors : null;
+    const nodes = layerNodes(layer);
+    const inputs = nodes.length === 1 ? nodes[0].inputTensors : null;
     if (Array.isArray(output) || !inputs || inputs.length !== 1) return fail(`${describe(layer, index)} is used more than once or has several inputs or outputs`);
     const from = nodeOf.get(inputs[0].id);
     if (from === undefined) return fail(whyNotOf.get(inputs[0].id) ?? `${describe(layer, index)} does not follow the model's input`);

@@ -25,10 +25,14 @@ function pair(value: unknown): [number, number] | null {
   return Array.isArray(list) && list.length === 2 && list.every((v) => Number.isInteger(v) && v > 0) ? [list[0], list[1]] : null;
 }
 
-/** LayerVariable.read() gives the weight's current tf.Variable without copying it. */
-interface LayerVariableLike {
-  read(): tf.Tensor;
-  shape: number[];
+/**
+ * A layer's weight through the public `layer.weights`, by the name tfjs-layers gives it
+ * ("block1_conv1/kernel": `originalName`, before any "_1" for a clash). LayerVariable.read() gives
+ * the weight's current tf.Variable without copying it.
+ */
+function weightNamed(layer: tf.layers.Layer, name: string): tf.LayerVariable | undefined {
+  const found = layer.weights.filter((w) => w.originalName === name || w.originalName.endsWith(`/${name}`));
+  return found.length === 1 ? found[0] : undefined;
 }
 
 function activation(writer: GraphWriter, name: string, input: string, kind: unknown): string | { unsupported: string } {
@@ -46,10 +50,11 @@ function conv2d(writer: GraphWriter, layer: tf.layers.Layer, prefix: string, inp
   // tfjs refuses this pair when it runs the layer; the graph must not answer what the model cannot
   if (strides.some((n) => n > 1) && dilations.some((n) => n > 1)) return { unsupported: "strides and dilation both above 1" };
   if (config.dataFormat !== "channelsLast") return { unsupported: `data format ${JSON.stringify(config.dataFormat)}` };
-  const { kernel, bias } = layer as unknown as { kernel?: LayerVariableLike; bias?: LayerVariableLike | null };
+  const kernel = weightNamed(layer, "kernel");
+  const bias = weightNamed(layer, "bias");
   if (!kernel || kernel.shape.length !== 4) return { unsupported: "no 4-D kernel" };
   const feeds: WeightFeed[] = [];
-  const weight = (name: string, variable: LayerVariableLike): string => {
+  const weight = (name: string, variable: tf.LayerVariable): string => {
     feeds.push({ node: writer.placeholder(`${prefix}/${name}`, variable.shape), read: () => variable.read() });
     return `${prefix}/${name}`;
   };
