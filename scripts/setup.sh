@@ -114,13 +114,10 @@ copy_sample_photos() {
 }
 
 install_into_jupyter() {
-  local share="$VENV/share/jupyter"
-  mkdir -p "$share/labextensions" "$share/kernels/convlens"
-  # A copy, as a prebuilt extension is installed: Voila serves an extension's files only from
-  # inside the Jupyter data folder, and refuses them through a link that points out of it.
-  rm -rf "$share/labextensions/convlens-widgets"
-  cp -R "$ROOT/widgets/labextension" "$share/labextensions/convlens-widgets"
-  node kernel-helpers/dist/kernel/install-kernelspec.js "$share/kernels/convlens"
+  # What `npx convlens install` does for any Jupyter: the kernelspec, and the prebuilt labextension as
+  # a copy (Voila serves an extension's files only from inside the data folder, not through a link).
+  quietly node kernel-helpers/dist/cli/main.js install --prefix "$VENV" --python "$VENV/bin/python" ||
+    die "installing the kernelspec and labextension into .venv failed (output above)."
 }
 
 setup_browser() {
