@@ -63,7 +63,9 @@ export function diagnose(): DoctorReport {
   }
   if (probe) {
     facts.push(`jupyter ${jupyter}  (python ${probe.version}, sys.prefix ${probe.prefix})`);
-    facts.push(PYTHON_PACKAGES.map((p) => `${p} ${probe!.packages[p] ?? "-"}`).join(" · "));
+    // the tensorflow-cpu wheel is its own distribution; "tensorflow" only matters without it
+    const shown = PYTHON_PACKAGES.filter((p) => p !== "tensorflow" || !probe!.packages["tensorflow-cpu"]);
+    facts.push(shown.map((p) => `${p} ${probe!.packages[p] ?? "-"}`).join(" · "));
     if (!probe.packages.jupyterlab && !probe.packages.notebook && !probe.packages.voila) {
       findings.push({ ok: false, what: `no JupyterLab, Notebook or Voila in ${probe.prefix}`, fix: `${probe.executable} -m pip install jupyterlab==4.6.6` });
     }
