@@ -9,6 +9,7 @@ import { join } from "node:path";
 import type { Locator, Page } from "playwright-core";
 import { ARTIFACTS, ROOT, startJupyterLab, writeNotebook, type JupyterLabServer } from "../support/jupyterlab";
 import { cellOutput, hoverGridCell, openBrowser, openNotebook, runCell, type Browser } from "../support/browser";
+import { pagePoints } from "../support/plotly";
 
 const CAT = join(ROOT, "notebooks", "images", "cat.png"); // 451 × 300
 const ASTRONAUT = join(ROOT, "notebooks", "images", "astronaut.png"); // 512 × 512
@@ -87,25 +88,17 @@ type Rect = { left: number; top: number; right: number; bottom: number };
 
 /** Where a grid draws a cell and a tile, in page pixels, from its own geometry and Plotly's axes (as hoverGridCell). */
 async function gridPlaces(grid: Locator, tile: number, row: number, col: number): Promise<{ cell: { x: number; y: number }; tile: Rect }> {
-  return grid.evaluate(
+  const { cell, o, g } = await grid.evaluate(
     (gd, { tile, row, col }) => {
-      type Axis = { _offset: number; l2p(v: number): number };
       type Geometry = { tileRows: number; tileCols: number; origin(t: number): { row: number; col: number }; cellOf(t: number, r: number, c: number): { x: number; y: number } };
-      const { _fullLayout: full, convlensGrid } = gd as unknown as { _fullLayout: { xaxis: Axis; yaxis: Axis }; convlensGrid: { geometry: Geometry } };
-      const g = convlensGrid.geometry;
-      const box = gd.getBoundingClientRect();
-      const x = (v: number) => box.left + full.xaxis._offset + full.xaxis.l2p(v);
-      const y = (v: number) => box.top + full.yaxis._offset + full.yaxis.l2p(v);
-      const cell = g.cellOf(tile, row, col);
-      const o = g.origin(tile);
-      // a cell spans ±0.5 around its coordinate
-      return {
-        cell: { x: x(cell.x), y: y(cell.y) },
-        tile: { left: x(o.col - 0.5), right: x(o.col + g.tileCols - 0.5), top: y(o.row - 0.5), bottom: y(o.row + g.tileRows - 0.5) },
-      };
+      const geometry = (gd as unknown as { convlensGrid: { geometry: Geometry } }).convlensGrid.geometry;
+      return { cell: geometry.cellOf(tile, row, col), o: geometry.origin(tile), g: { tileRows: geometry.tileRows, tileCols: geometry.tileCols } };
     },
     { tile, row, col },
   );
+  // a cell spans ±0.5 around its coordinate
+  const [at, topLeft, bottomRight] = await pagePoints(grid, [cell, { x: o.col - 0.5, y: o.row - 0.5 }, { x: o.col + g.tileCols - 0.5, y: o.row + g.tileRows - 0.5 }]);
+  return { cell: at, tile: { left: topLeft.x, right: bottomRight.x, top: topLeft.y, bottom: bottomRight.y } };
 }
 
 /** The receptive-field box on one pane's image: its stated input rows and columns, checked to be drawn there. */

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import type { Locator, Page } from "playwright-core";
 import { ARTIFACTS, startJupyterLab, writeNotebook, type JupyterLabServer } from "../support/jupyterlab";
 import { cellOutput, hoverGridCell, openBrowser, openNotebook, runCell, type Browser } from "../support/browser";
+import { pagePoints } from "../support/plotly";
 
 // A model whose every weight is positive, with no bias and linear layers: a unit is non-zero for an
 // image with one lit pixel exactly when that pixel reaches it (the brute force).
@@ -117,12 +118,7 @@ test("the enlarged channel draws the same boxes on hover", async () => {
   const large = view(0).locator(".convlens-large");
   await large.locator(".main-svg").first().waitFor({ timeout: 30_000 });
   const [row, col] = UNITS[1];
-  const { x, y } = await large.evaluate((gd, { row, col }) => {
-    type Axis = { _offset: number; l2p(v: number): number };
-    const full = (gd as unknown as { _fullLayout: { xaxis: Axis; yaxis: Axis } })._fullLayout;
-    const box = gd.getBoundingClientRect();
-    return { x: box.left + full.xaxis._offset + full.xaxis.l2p(col), y: box.top + full.yaxis._offset + full.yaxis.l2p(row) };
-  }, { row, col });
+  const [{ x, y }] = await pagePoints(large, [{ x: col, y: row }]);
   await page.mouse.move(Math.round(x) + 0.5, Math.round(y) + 0.5);
   await view(0).locator(`.convlens-rf-box[data-row="${row}"][data-col="${col}"]`).waitFor({ timeout: 10_000 });
   assert.deepEqual(await shownBox(), brute[1]);

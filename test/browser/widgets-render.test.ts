@@ -9,6 +9,7 @@ import { filtersPanel, mapsPanel, type PanelState } from "../../kernel-helpers/s
 import { removeBuffers } from "../../kernel-helpers/src/kernel/buffers";
 import type { ChannelStack, FilterStack } from "../../kernel-helpers/src/types";
 import { openBrowser, screenshot, type Browser } from "../support/browser";
+import { pagePoints, plotlyListeners, type Point } from "../support/plotly";
 import { ROOT } from "../support/jupyterlab";
 
 let browser: Browser;
@@ -123,16 +124,12 @@ async function mount(panel: PanelState, answers: Answers | null = null, viewWidt
 
 /** Moves the mouse over source (row, col) of the grid's tile number `tile`, through Plotly's own axes. */
 async function hover(tile: number, row: number, col: number): Promise<void> {
-  const { x, y } = await page.evaluate(
-    ({ tile, row, col }) => {
-      const gd = document.querySelector(".convlens-grid") as HTMLElement & { _fullLayout: Record<string, any>; convlensGrid: any };
-      const { xaxis: xa, yaxis: ya } = gd._fullLayout;
-      const cell = gd.convlensGrid.geometry.cellOf(tile, row, col);
-      const box = gd.getBoundingClientRect();
-      return { x: box.left + xa._offset + xa.l2p(cell.x), y: box.top + ya._offset + ya.l2p(cell.y) };
-    },
+  const grid = page.locator(".convlens-grid").first();
+  const cell = await grid.evaluate(
+    (gd, { tile, row, col }) => (gd as HTMLElement & { convlensGrid: any }).convlensGrid.geometry.cellOf(tile, row, col) as Point,
     { tile, row, col },
   );
+  const [{ x, y }] = await pagePoints(grid, [cell]);
   // One jump, no intermediate moves: Plotly throttles hover events, and a late one would win. To
   // the whole pixel nearest the cell's middle: the page sees whole-pixel mouse positions, and a
   // 224-row map has a cell every ~1.2 px.
@@ -317,13 +314,13 @@ test("the seed's 6 filters × 3 channels are 18 heatmaps whose values are the no
   assert.ok(await page.locator(".convlens-tooltip").isVisible());
   await screenshot(page, "widgets-filters-rgb");
   // Between two tiles Plotly still reports the image's transparent cells: the tooltip goes.
-  const gap = await page.evaluate(() => {
-    const gd = document.querySelector(".convlens-grid") as unknown as HTMLElement & { _fullLayout: Record<string, any>; convlensGrid: any };
-    const g = gd.convlensGrid.geometry;
+  const grid = page.locator(".convlens-grid").first();
+  const between = await grid.evaluate((gd) => {
+    const g = (gd as unknown as { convlensGrid: any }).convlensGrid.geometry;
     const o = g.origin(1);
-    const box = gd.getBoundingClientRect();
-    return { x: box.left + gd._fullLayout.xaxis._offset + gd._fullLayout.xaxis.l2p(o.col - g.gapCols / 2), y: box.top + gd._fullLayout.yaxis._offset + gd._fullLayout.yaxis.l2p(o.row + 1) };
+    return { x: o.col - g.gapCols / 2, y: o.row + 1 } as Point;
   });
+  const [gap] = await pagePoints(grid, [between]);
   await page.mouse.move(gap.x, gap.y);
   await page.waitForFunction(() => document.querySelector<HTMLElement>(".convlens-tooltip")?.hidden === true);
 });
@@ -396,27 +393,27 @@ test("dispose purges the Plotly figure", async () => {
   await mount(mapsPanel(stack("c", 4, 8, 8), null));
   const left = await page.evaluate(() => {
     (window as any).__current.dispose();
-    const gd = document.querySelector(".convlens-grid") as unknown as { data?: unknown; _fullLayout?: unknown };
-    return { data: gd.data === undefined, layout: gd._fullLayout === undefined };
+    const gd = document.querySelector(".convlens-grid") as unknown as { data?: unknown; layout?: unknown };
+    return { data: gd.data === undefined, layout: gd.layout === undefined };
   });
   assert.deepEqual(left, { data: true, layout: true });
 });
 
 test("a panel disposed while its next page paints does not throw, and leaves no Plotly listeners", async () => {
   await mount(mapsPanel(stack("c", 70, 4, 4), null)); // two pages
-  const left = await page.evaluate(() => {
-    const gd = document.querySelector(".convlens-grid") as unknown as { on?: unknown; _ev?: unknown };
+  const grid = (await page.locator(".convlens-grid").first().elementHandle())!;
+  const error = await page.evaluate(() => {
     document.querySelector<HTMLButtonElement>("button[title='next page']")!.click(); // purges page 1, draws page 2
-    let error = "";
     try {
       (window as any).__current.dispose(); // the view goes before page 2 is painted
       (window as any).__current.dispose();
+      return "";
     } catch (e) {
-      error = String(e);
+      return String(e);
     }
-    return { error, on: gd.on === undefined, emitter: gd._ev === undefined };
   });
-  assert.deepEqual(left, { error: "", on: true, emitter: true });
+  assert.equal(error, "");
+  assert.deepEqual(await plotlyListeners(grid), { on: false, emitter: false });
 });
 
 test("a panel disposed while Plotly paints purges its grid and its enlarged channel once they are drawn", async () => {
@@ -435,8 +432,8 @@ test("a panel disposed while Plotly paints purges its grid and its enlarged chan
     const controller = new AbortController();
     const ctx = { index: 0, signal: controller.signal, exactValue: async () => null, requestFilterPage: () => undefined, choices: {}, choose: () => undefined };
     const figures = (handle: { element: HTMLElement }) => ({
-      grid: handle.element.querySelector(".convlens-grid") as unknown as { data?: unknown; _fullLayout?: unknown },
-      large: handle.element.querySelector(".convlens-large") as unknown as { data?: unknown; _fullLayout?: unknown },
+      grid: handle.element.querySelector(".convlens-grid") as unknown as { data?: unknown; layout?: unknown },
+      large: handle.element.querySelector(".convlens-large") as unknown as { data?: unknown; layout?: unknown },
     });
     // The view re-renders (a new page of panels from the kernel) before the first paint is done.
     const first = t.renderMapsPanel(panel, ctx);
@@ -460,9 +457,9 @@ test("a panel disposed while Plotly paints purges its grid and its enlarged chan
     const a = figures(first);
     const b = figures(second);
     return {
-      firstGrid: a.grid.data === undefined && a.grid._fullLayout === undefined,
-      filterGrid: figures(filterGrid).grid.data === undefined && figures(filterGrid).grid._fullLayout === undefined,
-      enlarged: b.large.data === undefined && b.large._fullLayout === undefined,
+      firstGrid: a.grid.data === undefined && a.grid.layout === undefined,
+      filterGrid: figures(filterGrid).grid.data === undefined && figures(filterGrid).grid.layout === undefined,
+      enlarged: b.large.data === undefined && b.large.layout === undefined,
       largeTitle: second.element.querySelector(".convlens-large-title")?.textContent,
     };
   }, wires);

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type BrowserContext, type Locator, type Page } from "playwright-core";
 import { ARTIFACTS, type JupyterLabServer } from "./jupyterlab";
+import { pagePoints } from "./plotly";
 
 export const CHROMIUM = process.env.CONVLENS_CHROMIUM ?? "/usr/bin/chromium";
 
@@ -113,16 +114,13 @@ export async function screenshot(page: Page, name: string): Promise<string> {
  */
 export async function hoverGridCell(page: Page, grid: Locator, tile: number, row: number, col: number): Promise<void> {
   await grid.scrollIntoViewIfNeeded();
-  const { x, y } = await grid.evaluate(
+  const cell = await grid.evaluate(
     (gd, { tile, row, col }) => {
-      type Axis = { _offset: number; l2p(v: number): number };
       type Geometry = { cellOf(t: number, row: number, col: number): { x: number; y: number } };
-      const { _fullLayout: full, convlensGrid } = gd as unknown as { _fullLayout: { xaxis: Axis; yaxis: Axis }; convlensGrid: { geometry: Geometry } };
-      const cell = convlensGrid.geometry.cellOf(tile, row, col);
-      const box = gd.getBoundingClientRect();
-      return { x: box.left + full.xaxis._offset + full.xaxis.l2p(cell.x), y: box.top + full.yaxis._offset + full.yaxis.l2p(cell.y) };
+      return (gd as unknown as { convlensGrid: { geometry: Geometry } }).convlensGrid.geometry.cellOf(tile, row, col);
     },
     { tile, row, col },
   );
+  const [{ x, y }] = await pagePoints(grid, [cell]);
   await page.mouse.move(Math.round(x) + 0.5, Math.round(y) + 0.5);
 }

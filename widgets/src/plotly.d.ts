@@ -17,7 +17,6 @@ declare module "plotly.js-dist-min" {
     on(event: "plotly_hover" | "plotly_click", handler: (event: PlotMouseEvent) => void): void;
     on(event: "plotly_unhover", handler: () => void): void;
     data: Datum[];
-    _fullLayout?: Record<string, unknown>;
   }
   export function newPlot(el: HTMLElement, data: Datum[], layout: Datum, config: Datum): Promise<PlotlyHTMLElement>;
   export function purge(el: HTMLElement): void;
