@@ -253,6 +253,30 @@ describe("convlens installed into its own Jupyter (npm pack tarballs, npx convle
     assert.equal(spec.argv[1], join(project, "node_modules", "convlens", "dist", "kernel", "launcher.js"));
   });
 
+  test("--user and --prefix PATH write to their own folders; uninstall takes back only what install wrote", { timeout: 120_000 }, async () => {
+    const user = join(tmp, "jupyter-data"); // JUPYTER_DATA_DIR: the user's folder, as jupyter_core says
+    ok(await npx(["install", "--user"]), "npx convlens install --user");
+    assert.ok(existsSync(join(user, "kernels", "convlens", "kernel.json")) && existsSync(join(user, "labextensions", "convlens-widgets", "package.json")));
+    ok(await npx(["uninstall", "--user"]), "npx convlens uninstall --user");
+    assert.deepEqual(listing(user).filter((p) => OURS.test(p)), []);
+
+    const prefix = join(tmp, "other-prefix");
+    const data = join(prefix, "share", "jupyter");
+    mkdirSync(join(data, "kernels", "convlens"), { recursive: true });
+    writeFileSync(join(data, "kernels", "convlens", "kernel.json"), JSON.stringify({ argv: ["python"], display_name: "someone else's" }));
+    const refused = await npx(["install", "--prefix", prefix, "--python", join(venv, "bin", "python")]);
+    assert.equal(refused.code, 1, refused.out + refused.err);
+    assert.match(refused.err, /^convlens: .*kernels\/convlens exists and is not a kernelspec that convlens wrote; move it away/);
+    const keptUninstalling = await npx(["uninstall", `--prefix=${prefix}`]);
+    assert.equal(keptUninstalling.code, 1, keptUninstalling.out + keptUninstalling.err);
+    assert.ok(existsSync(join(data, "kernels", "convlens", "kernel.json")), "uninstall removed a kernelspec convlens did not write");
+    rmSync(join(data, "kernels", "convlens"), { recursive: true });
+    ok(await npx(["install", "--prefix", prefix]), "npx convlens install --prefix"); // its Python: the one of the jupyter on PATH
+    assert.deepEqual(listing(data).filter((p) => !OURS.test(p)), ["kernels", "labextensions"]);
+    ok(await npx(["uninstall", "--prefix", prefix]), "npx convlens uninstall --prefix");
+    assert.deepEqual(listing(data), ["kernels", "labextensions"]);
+  });
+
   test("doctor then finds everything, and the kernel's tfjs backend is tensorflow (exit 0)", { timeout: 120_000 }, async () => {
     const r = ok(await npx(["doctor"]), "npx convlens doctor");
     assert.match(r.out, /ok +kernelspec "convlens"/);
