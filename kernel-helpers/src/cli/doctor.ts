@@ -1,6 +1,6 @@
 // `npx convlens doctor`: what a Jupyter on PATH will find of convlens, and for each missing piece the
 // command that fixes it. It changes nothing.
-import { existsSync, lstatSync, readFileSync } from "node:fs";
+import { existsSync, lstatSync, readFileSync, realpathSync } from "node:fs";
 import { join } from "node:path";
 import { KERNEL_NAME } from "../kernel/install-kernelspec";
 import { kernelspecDir, LABEXTENSION_NAME, labextensionDir, LAUNCHER, PACKAGE_ROOT } from "./install";
@@ -85,7 +85,7 @@ export function diagnose(): DoctorReport {
     const [node, launcher] = spec?.argv ?? [];
     if (!node || !existsSync(node) || !launcher || !existsSync(launcher)) {
       findings.push({ ok: false, what: `kernelspec ${kernelDir} starts ${node} ${launcher}, which is not there`, fix: fixInstall });
-    } else if (launcher !== LAUNCHER) {
+    } else if (realpathSync(launcher) !== realpathSync(LAUNCHER)) {
       findings.push({ ok: false, what: `kernelspec ${kernelDir} starts another convlens (${launcher}), not this one (${LAUNCHER})`, fix: fixInstall });
     } else {
       findings.push({ ok: true, what: `kernelspec "${KERNEL_NAME}"  ${kernelDir} → ${node} ${launcher}` });
