@@ -265,6 +265,14 @@ test("what is climbed is the layer's own computation: its pre-activation, or its
     assert.ok(gradScale > 0 && gradGap <= 1e-5 * gradScale, `${name}: gradients differ by ${gradGap} (up to ${gradScale})`);
     tf.dispose([g, reference]);
   };
+  // a page's channels only: the same numbers as those channels of the whole pre-activation
+  for (const name of ["block3_conv2", "block2_pool"]) {
+    const index = model.layers.findIndex((l) => l.name === name);
+    const [whole, page] = [null, [5, 2, 30]].map((channels) => scoredTensor(model, index, upTo(model), channels));
+    assert.deepEqual([whole.channels, page.channels], [null, [5, 2, 30]]);
+    const gap = tf.tidy(() => tf.gather(whole.forward(x), [5, 2, 30], 3).sub(page.forward(x)).abs().max().dataSync()[0]);
+    assert.ok(gap <= 1e-5, `${name}: a page's channels differ by ${gap}`);
+  }
   check(model, "block1_conv1", "pre-activation");
   check(model, "block3_conv2", "pre-activation");
   check(model, "block2_pool", "pre-activation"); // a max pooling commutes with the ReLU

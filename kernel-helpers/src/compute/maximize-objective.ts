@@ -16,6 +16,11 @@ export interface ScoredTensor {
   forward(input: tf.Tensor4D): tf.Tensor4D;
   /** "pre-activation" when the activation function was left out (a ReLU made leaky), "output" for the layer's output */
   kind: "pre-activation" | "output";
+  /**
+   * The layer's channels that forward's last axis holds, in order, when only those asked for are
+   * computed (a pre-activation's convolution is done with just their filters); null: all of them.
+   */
+  channels: number[] | null;
 }
 
 interface ConvConfig {
@@ -44,19 +49,23 @@ export function scoredTensor(
   model: tf.LayersModel,
   index: number,
   upTo: (t: tf.SymbolicTensor) => tf.LayersModel,
+  channels: number[] | null = null,
 ): ScoredTensor {
   const layer = model.layers[index];
   const pool = POOLS[layer.getClassName()];
   const conv = pool ? sourceLayer(layer.input) : layer;
   if (!conv || !isPreActivationConv(conv)) {
-    return { kind: "output", forward: forwardTo(model, layer.output as tf.SymbolicTensor, upTo) };
+    return { kind: "output", channels: null, forward: forwardTo(model, layer.output as tf.SymbolicTensor, upTo) };
   }
   const reach = forwardTo(model, conv.input as tf.SymbolicTensor, upTo);
   const poolConfig = pool ? (layer.getConfig() as unknown as PoolConfig) : null;
   return {
     kind: "pre-activation",
+    channels,
     forward: (input) => {
-      let z = convolve(conv, reach(input));
+      // each pooling and leaky ReLU below works channel by channel, so a page's filters suffice:
+      // 16 of VGG16's 512 in block5_conv3, 16 of the shapes CNN's 128 in its last conv
+      let z = convolve(conv, reach(input), channels);
       if ((conv.getConfig() as unknown as ConvConfig).activation === "relu") z = tf.leakyRelu(z, LEAK);
       if (!poolConfig) return z;
       const strides = poolConfig.strides ?? poolConfig.poolSize;
@@ -67,12 +76,13 @@ export function scoredTensor(
   };
 }
 
-/** A Conv2D's kernel and bias applied to `x`, without its activation. */
-function convolve(conv: tf.layers.Layer, x: tf.Tensor4D): tf.Tensor4D {
+/** A Conv2D's kernel and bias applied to `x`, without its activation; only `channels`' filters if given. */
+function convolve(conv: tf.layers.Layer, x: tf.Tensor4D, channels: number[] | null = null): tf.Tensor4D {
   const config = conv.getConfig() as unknown as ConvConfig;
-  const kernel = conv.weights[0].read() as tf.Tensor4D;
+  const pick = <T extends tf.Tensor>(t: T, axis: number): T => (channels ? (tf.gather(t, channels, axis) as T) : t);
+  const kernel = pick(conv.weights[0].read() as tf.Tensor4D, 3);
   const z = tf.conv2d(x, kernel, config.strides, config.padding, "NHWC", config.dilationRate);
-  return config.useBias ? z.add(conv.weights[1].read()) : z;
+  return config.useBias ? z.add(pick(conv.weights[1].read(), 0)) : z;
 }
 
 /**

@@ -116,11 +116,13 @@ export async function maximizeActivation(
 
   const upTo = (tensor: tf.SymbolicTensor) => partModel(graph, tensor);
   const sub = upTo(output);
-  const scored = scoredTensor(graph, ref.index, upTo);
+  const scored = scoredTensor(graph, ref.index, upTo, list);
   const mode = settings.preprocess;
   const param = imageParam(settings.parameterization, height, width, settings.seed, list);
   const optimizer = tf.train.adam(settings.learningRate);
+  // image i's own channel: list[i] of the layer's output, column i of a page-only pre-activation
   const mask = tf.tidy(() => tf.oneHot(tf.tensor1d(list, "int32"), totalChannels).reshape([list.length, 1, 1, -1]));
+  const climbMask = scored.channels ? tf.tidy(() => tf.eye(list.length).reshape([list.length, 1, 1, -1])) : mask;
   // the transforms' own stream, apart from the images' noise streams (which use the channel indices)
   const random = seededRandom(deriveSeed(settings.seed, -1));
   try {
@@ -136,7 +138,7 @@ export async function maximizeActivation(
           const rgb = param.rgb();
           const seen = warp ? applyWarp(rgb, warp) : rgb;
           const activations = scored.forward(preprocess(seen.mul(255), mode) as tf.Tensor4D);
-          return objective(activations, mask).sum().neg() as tf.Scalar;
+          return objective(activations, climbMask).sum().neg() as tf.Scalar;
         }, false, [param.variable]);
       });
       settings.onProgress?.(step, settings.steps);
@@ -169,7 +171,7 @@ export async function maximizeActivation(
   } finally {
     param.dispose();
     optimizer.dispose();
-    mask.dispose();
+    tf.dispose(climbMask === mask ? [mask] : [mask, climbMask]);
   }
 }
 
