@@ -9,7 +9,7 @@ import { renderGrid, type RenderedGrid, type Tile } from "./heatmap-grid";
 import { panelSide } from "./panel-side";
 import { oneDrawAtATime, type PanelContext, type PanelHandle } from "./panel";
 import { formatFloat32, planeRange, planeRows } from "./state";
-import type { ColourScale, MapsPanel, PanelChoices, ScaleMode, SortOrder } from "./state";
+import type { ColourScale, MapsPanel, PanelChoices, Planes, ScaleMode, SortOrder } from "./state";
 
 export type MapsChoices = NonNullable<PanelChoices["maps"]>;
 
@@ -109,30 +109,53 @@ export function mapsControls(ui: MapsUi, spec: MapsControlsSpec): MapsControls {
     ["grey", COLOUR_SCALE_LABELS.grey],
     ["viridis", COLOUR_SCALE_LABELS.viridis],
   ];
-  const sortOptions: [SortOrder, string][] = [["index", "channel order"], ["mean", "sort by mean activation"]];
+  const sortOptions: [SortOrder, string][] = [
+    ["index", "channel order"],
+    ["mean", "sort by mean activation"],
+  ];
   controls.append(
     prev,
     pageLabel,
     next,
-    select<ColourScale>("convlens-colour", colourOptions, ui.colour, (v) => {
-      ui.colour = v;
-      spec.changed({ colour_scale: v }, true);
-    }, signal),
-    select<ScaleMode>("convlens-scale", spec.scales, ui.scale, (v) => {
-      ui.scale = v;
-      spec.changed({ scale_mode: v }, true);
-    }, signal),
-    select<SortOrder>("convlens-sort", sortOptions, ui.sort, (v) => {
-      ui.sort = v;
-      ui.page = 0;
-      spec.changed({ sort: v, page: { layer: panel.layer.index, page: 0 } }, true);
-    }, signal),
+    select<ColourScale>(
+      "convlens-colour",
+      colourOptions,
+      ui.colour,
+      (v) => {
+        ui.colour = v;
+        spec.changed({ colour_scale: v }, true);
+      },
+      signal,
+    ),
+    select<ScaleMode>(
+      "convlens-scale",
+      spec.scales,
+      ui.scale,
+      (v) => {
+        ui.scale = v;
+        spec.changed({ scale_mode: v }, true);
+      },
+      signal,
+    ),
+    select<SortOrder>(
+      "convlens-sort",
+      sortOptions,
+      ui.sort,
+      (v) => {
+        ui.sort = v;
+        ui.page = 0;
+        spec.changed({ sort: v, page: { layer: panel.layer.index, page: 0 } }, true);
+      },
+      signal,
+    ),
   );
   if (spec.overlay) {
-    controls.append(...overlayControls(ui, signal, (patch, save) => {
-      Object.assign(ui, patch);
-      spec.changed(patch, save);
-    }));
+    controls.append(
+      ...overlayControls(ui, signal, (patch, save) => {
+        Object.assign(ui, patch);
+        spec.changed(patch, save);
+      }),
+    );
   }
   return {
     element: controls,
@@ -140,7 +163,8 @@ export function mapsControls(ui: MapsUi, spec: MapsControlsSpec): MapsControls {
       const pages = pageCount(panel);
       const first = ui.page * panel.page_size;
       const last = first + channels.length - 1;
-      pageLabel.textContent = ` page ${ui.page + 1} of ${pages} (channels ${first}–${last} of ${panel.planes.count}) `;
+      const count = panel.planes.count;
+      pageLabel.textContent = ` page ${ui.page + 1} of ${pages} (channels ${first}–${last} of ${count}) `;
       prev.disabled = ui.page === 0;
       next.disabled = ui.page >= pages - 1;
     },
@@ -184,6 +208,40 @@ export interface MapsView {
   dispose(): void;
 }
 
+/** Channel `channel` as a grid tile, over colour range `range` (a flat channel gets a sliver of range). */
+function mapTile(planes: Planes, channel: number, [zmin, zmax]: [number, number]): Tile {
+  return {
+    title: String(channel),
+    height: planes.height,
+    width: planes.width,
+    cells: (dy, dx) => planeRows(planes, channel, dy, dx),
+    zmin,
+    zmax: zmax > zmin ? zmax : zmin + 1e-6,
+    hoverName: `channel ${channel}`,
+  };
+}
+
+/** Unit (row, col) of `channel` as the front end holds it: exact when sent as float32, else from its uint8 code. */
+function unitValue(planes: Planes, channel: number, row: number, col: number): { value: number; exact: boolean } {
+  if (planes.exact) return { value: planes.exact[(channel * planes.height + row) * planes.width + col], exact: true };
+  const code = planes.codes[channel * planes.height * planes.width + row * planes.width + col];
+  return { value: planes.offset[channel] + planes.scale[channel] * code, exact: false };
+}
+
+/** The input image (with its receptive-field box and overlay), if the panel has one, above the side column. */
+function mapsSide(panel: MapsPanel): {
+  frame: ReturnType<typeof imageFrame> | null;
+  side: ReturnType<typeof panelSide>;
+} {
+  const above: Node[] = [];
+  const frame = panel.image && panel.image.length > 0 ? imageFrame(panel.image, panel.receptive_field) : null;
+  if (frame) {
+    const title = panel.receptive_field ? "input image (hover a unit: its receptive field)" : "input image";
+    above.push(el("div", "convlens-side-title", title), frame.element);
+  }
+  return { frame, side: panelSide("hover a heatmap for its value; click to enlarge", above) };
+}
+
 export function mapsView(panel: MapsPanel, ctx: PanelContext, spec: MapsViewSpec): MapsView {
   const { ui } = spec;
   const planes = panel.planes;
@@ -191,13 +249,7 @@ export function mapsView(panel: MapsPanel, ctx: PanelContext, spec: MapsViewSpec
   const valueFormat = planes.exact ? "" : ".4g";
   const body = el("div", "convlens-body");
   const gridHost = el("div", "convlens-grid");
-  const above: Node[] = [];
-  const frame = panel.image && panel.image.length > 0 ? imageFrame(panel.image, panel.receptive_field) : null;
-  if (frame) {
-    const title = panel.receptive_field ? "input image (hover a unit: its receptive field)" : "input image";
-    above.push(el("div", "convlens-side-title", title), frame.element);
-  }
-  const side = panelSide("hover a heatmap for its value; click to enlarge", above);
+  const { frame, side } = mapsSide(panel);
   const readout = side.readout;
   body.append(gridHost, side.element);
 
@@ -215,7 +267,13 @@ export function mapsView(panel: MapsPanel, ctx: PanelContext, spec: MapsViewSpec
     if (!ui.overlay || channel === undefined) return frame.overlay(null, ui.colour, ui.opacity);
     const [zmin, zmax] = spec.range(channel);
     const rows = planeRows(planes, channel);
-    const plane = { height: planes.height, width: planes.width, value: (y: number, x: number) => rows[y][x], zmin, zmax };
+    const plane = {
+      height: planes.height,
+      width: planes.width,
+      value: (y: number, x: number) => rows[y][x],
+      zmin,
+      zmax,
+    };
     frame.overlay(plane, ui.colour, ui.opacity);
   }
 
@@ -237,35 +295,18 @@ export function mapsView(panel: MapsPanel, ctx: PanelContext, spec: MapsViewSpec
     }
   }
 
-  const tileOf = (channel: number): Tile => {
-    const [zmin, zmax] = spec.range(channel);
-    return {
-      title: String(channel),
-      height: planes.height,
-      width: planes.width,
-      cells: (dy, dx) => planeRows(planes, channel, dy, dx),
-      zmin,
-      zmax: zmax > zmin ? zmax : zmin + 1e-6,
-      hoverName: `channel ${channel}`,
-    };
-  };
+  const tileOf = (channel: number): Tile => mapTile(planes, channel, spec.range(channel));
 
   /** The value of unit (row, col) of `channel` in the readout (and the grid's tooltip when the mouse is here). */
   async function readValue(channel: number, row: number, col: number, tooltip: boolean): Promise<void> {
     const token = ++hoverToken;
     const where = `channel ${channel}, row ${row}, col ${col}`;
-    const local = planes.exact ? planes.exact[(channel * planes.height + row) * planes.width + col] : null;
+    const held = unitValue(planes, channel, row, col);
     readout.dataset.channel = String(channel);
     readout.dataset.row = String(row);
     readout.dataset.col = String(col);
-    if (local !== null) {
-      show(where, local, true, tooltip);
-      return;
-    }
-    const size = planes.height * planes.width;
-    const code = planes.codes[channel * size + row * planes.width + col];
-    const approx = planes.offset[channel] + planes.scale[channel] * code;
-    show(where, approx, false, tooltip);
+    show(where, held.value, held.exact, tooltip);
+    if (held.exact) return;
     const exact = await ctx.exactValue(channel, row, col);
     if (exact !== null && token === hoverToken && !disposed) show(where, exact, true, tooltip);
   }
@@ -323,7 +364,8 @@ export function mapsView(panel: MapsPanel, ctx: PanelContext, spec: MapsViewSpec
         else void enlarge(channel);
       },
     });
-    if (disposed) drawn.dispose(); // the panel went while Plotly painted: nothing else would purge it
+    if (disposed)
+      drawn.dispose(); // the panel went while Plotly painted: nothing else would purge it
     else {
       grid = drawn;
       gridHost.dataset.heatmaps = String(pageChannels.length);
@@ -373,11 +415,14 @@ export function renderMapsPanel(panel: MapsPanel, ctx: PanelContext): PanelHandl
   root.append(mapsHeader(panel), controls.element, view.element);
   let disposed = false;
 
-  const draw = oneDrawAtATime(async () => {
-    const channels = channelOrder(panel, ui.sort).slice(ui.page * panel.page_size, (ui.page + 1) * panel.page_size);
-    controls.showPage(channels);
-    await view.draw(channels);
-  }, () => !disposed);
+  const draw = oneDrawAtATime(
+    async () => {
+      const channels = channelOrder(panel, ui.sort).slice(ui.page * panel.page_size, (ui.page + 1) * panel.page_size);
+      controls.showPage(channels);
+      await view.draw(channels);
+    },
+    () => !disposed,
+  );
 
   async function showPage(page: number): Promise<void> {
     ui.page = clampPage(panel, page);
