@@ -78,6 +78,7 @@ export function diagnose(): DoctorReport {
 
   // The kernelspec Jupyter uses: the first kernels/convlens on its data path.
   const kernelDir = dataPath.map(kernelspecDir).find((d) => existsSync(join(d, "kernel.json")));
+  let kernelNode: string | undefined; // the node the kernel runs on: the backend is checked with it
   if (probe && !kernelDir) {
     findings.push({ ok: false, what: `no "${KERNEL_NAME}" kernelspec in Jupyter's data folders (${dataPath.join(", ")})`, fix: fixInstall });
   } else if (kernelDir) {
@@ -89,6 +90,7 @@ export function diagnose(): DoctorReport {
       findings.push({ ok: false, what: `kernelspec ${kernelDir} starts another convlens (${launcher}), not this one (${LAUNCHER})`, fix: fixInstall });
     } else {
       findings.push({ ok: true, what: `kernelspec "${KERNEL_NAME}"  ${kernelDir} → ${node} ${launcher}` });
+      kernelNode = node;
     }
   }
 
@@ -113,7 +115,7 @@ export function diagnose(): DoctorReport {
     findings.push({ ok: false, what: (e as Error).message.replace(/^convlens: /, ""), fix: "npm install convlens --ignore-scripts" });
   }
   if (tfjs) {
-    const { backend, problem } = checkBackend(tfjs);
+    const { backend, problem } = checkBackend(tfjs, kernelNode);
     const against = bindingTensorflow(tfjs);
     const label = `tfjs-node ${packageVersion(tfjs)}  ${tfjs}`;
     if (backend === "tensorflow") {

@@ -31,10 +31,13 @@ export interface BackendCheck {
   problem?: string;
 }
 
-/** Loads tfjs-node in a child process (a failing native load must not take this process down). */
-export function checkBackend(dir: string): BackendCheck {
+/**
+ * Loads tfjs-node in a child process (a failing native load must not take this process down), with
+ * the node the kernelspec starts if given.
+ */
+export function checkBackend(dir: string, node = process.execPath): BackendCheck {
   const code = `const tf = require(${JSON.stringify(dir)}); process.stdout.write(String(tf.getBackend()));`;
-  const r = spawnSync(process.execPath, ["-e", code], {
+  const r = spawnSync(node, ["-e", code], {
     encoding: "utf8",
     env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: "3" },
     timeout: 120_000,
