@@ -15,10 +15,18 @@ let page: Page;
 const ENTRY = `import * as Plotly from "plotly.js-dist-min"; window.Plotly = Plotly;`;
 
 before(async () => {
-  const bundle = await build({ stdin: { contents: ENTRY, resolveDir: ROOT, loader: "js" }, bundle: true, write: false, format: "iife", logLevel: "silent" });
+  const bundle = await build({
+    stdin: { contents: ENTRY, resolveDir: ROOT, loader: "js" },
+    bundle: true,
+    write: false,
+    format: "iife",
+    logLevel: "silent",
+  });
   browser = await openBrowser();
   page = browser.page;
-  await page.setContent("<!doctype html><html><body style='margin:8px'><div id='fig' style='width:420px;height:320px'></div></body></html>");
+  await page.setContent(
+    "<!doctype html><html><body style='margin:8px'><div id='fig' style='width:420px;height:320px'></div></body></html>",
+  );
   await page.addScriptTag({ content: "window.__name = (f) => f;" });
   await page.addScriptTag({ content: bundle.outputFiles[0].text });
 });
@@ -33,10 +41,16 @@ async function drawHeatmap(): Promise<void> {
     const w = window as unknown as { Plotly: any; hovered: { x: number; y: number }[] };
     const z = Array.from({ length: 4 }, (_, r) => Array.from({ length: 6 }, (_, c) => r * 6 + c));
     const gd = document.getElementById("fig")!;
-    await w.Plotly.newPlot(gd, [{ type: "heatmap", z, showscale: false }], { margin: { l: 30, r: 10, t: 10, b: 30 }, yaxis: { autorange: "reversed" } }, { staticPlot: false });
+    await w.Plotly.newPlot(
+      gd,
+      [{ type: "heatmap", z, showscale: false }],
+      { margin: { l: 30, r: 10, t: 10, b: 30 }, yaxis: { autorange: "reversed" } },
+      { staticPlot: false },
+    );
     w.hovered = [];
-    (gd as unknown as { on(e: string, f: (ev: { points: { x: number; y: number }[] }) => void): void }).on("plotly_hover", (ev) =>
-      w.hovered.push({ x: ev.points[0].x, y: ev.points[0].y }),
+    (gd as unknown as { on(e: string, f: (ev: { points: { x: number; y: number }[] }) => void): void }).on(
+      "plotly_hover",
+      (ev) => w.hovered.push({ x: ev.points[0].x, y: ev.points[0].y }),
     );
   });
 }
@@ -53,12 +67,18 @@ test("a drawn plotly.js figure has the axes and event emitter the browser tests 
 test("pagePoints puts the mouse on the cell Plotly reports", async () => {
   await drawHeatmap();
   const figure = page.locator("#fig");
-  for (const cell of [{ x: 0, y: 0 }, { x: 4, y: 2 }, { x: 5, y: 3 }]) {
+  for (const cell of [
+    { x: 0, y: 0 },
+    { x: 4, y: 2 },
+    { x: 5, y: 3 },
+  ]) {
     const [at] = await pagePoints(figure, [cell]);
     await page.mouse.move(1, 1);
     await page.mouse.move(Math.round(at.x) + 0.5, Math.round(at.y) + 0.5);
     await page.waitForFunction((n) => (window as unknown as { hovered: unknown[] }).hovered.length >= n, 1);
-    const hovered = await page.evaluate(() => (window as unknown as { hovered: { x: number; y: number }[] }).hovered.pop());
+    const hovered = await page.evaluate(() =>
+      (window as unknown as { hovered: { x: number; y: number }[] }).hovered.pop(),
+    );
     assert.deepEqual(hovered, cell, "plotly_hover reports the cell pagePoints aimed at");
   }
 });
@@ -66,7 +86,9 @@ test("pagePoints puts the mouse on the cell Plotly reports", async () => {
 test("after Plotly.purge no listeners are left, and the canary names what is missing", async () => {
   await drawHeatmap();
   const figure = page.locator("#fig");
-  await page.evaluate(() => (window as unknown as { Plotly: { purge(el: HTMLElement): void } }).Plotly.purge(document.getElementById("fig")!));
+  await page.evaluate(() =>
+    (window as unknown as { Plotly: { purge(el: HTMLElement): void } }).Plotly.purge(document.getElementById("fig")!),
+  );
   assert.deepEqual(await plotlyListeners(figure), { on: false, emitter: false });
   assert.deepEqual(await missingPlotlyInternals(figure), ["plotly.js: a drawn figure has no _fullLayout"]);
 });

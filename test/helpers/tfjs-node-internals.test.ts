@@ -33,7 +33,11 @@ test("tfjs-node's dist/proto/api_pb has every protobuf class and method the grap
 });
 
 test("tfjs-node's binding reports its libtensorflow version", () => {
-  assert.match(libtensorflowVersion() ?? "(none)", /^2\.\d+\.\d+/, `${tfjsNode}: binding.TF_Version is not a TF 2.x version`);
+  assert.match(
+    libtensorflowVersion() ?? "(none)",
+    /^2\.\d+\.\d+/,
+    `${tfjsNode}: binding.TF_Version is not a TF 2.x version`,
+  );
 });
 
 test("a TF session runs a written graph with the arguments featureMaps passes, and closes", () => {

@@ -43,7 +43,8 @@ export async function missingPlotlyInternals(figure: Figure): Promise<string[]> 
   return (figure as Locator).evaluate((gd) => {
     const missing: string[] = [];
     const fig = gd as unknown as { _fullLayout?: Record<string, unknown>; _ev?: unknown };
-    if (typeof fig._fullLayout !== "object" || fig._fullLayout === null) return ["plotly.js: a drawn figure has no _fullLayout"];
+    if (typeof fig._fullLayout !== "object" || fig._fullLayout === null)
+      return ["plotly.js: a drawn figure has no _fullLayout"];
     for (const name of ["xaxis", "yaxis"]) {
       const axis = fig._fullLayout[name] as { _offset?: unknown; l2p?: unknown } | undefined;
       if (typeof axis !== "object" || axis === null) missing.push(`plotly.js: _fullLayout has no ${name}`);
@@ -52,7 +53,8 @@ export async function missingPlotlyInternals(figure: Figure): Promise<string[]> 
         if (typeof axis.l2p !== "function") missing.push(`plotly.js: _fullLayout.${name}.l2p is not a function`);
       }
     }
-    if (typeof fig._ev !== "object" || fig._ev === null) missing.push("plotly.js: a drawn figure has no _ev event emitter");
+    if (typeof fig._ev !== "object" || fig._ev === null)
+      missing.push("plotly.js: a drawn figure has no _ev event emitter");
     return missing;
   });
 }

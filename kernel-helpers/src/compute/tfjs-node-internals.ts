@@ -21,8 +21,13 @@ interface BackendInternals {
   getNumOfSavedModels(): number;
 }
 
-/** Every backend method the adapter calls, for the canary and for sessions()'s own check. */
-export const BACKEND_METHODS = ["loadSavedModelMetaGraph", "runSavedModel", "deleteSavedModel", "getNumOfSavedModels"] as const;
+/** Every backend method the adapter calls, for the canary and for savedModelSessions()'s own check. */
+export const BACKEND_METHODS = [
+  "loadSavedModelMetaGraph",
+  "runSavedModel",
+  "deleteSavedModel",
+  "getNumOfSavedModels",
+] as const;
 
 /** TF sessions of SavedModel graphs, through tfjs-node's backend. */
 export interface SavedModelSessions {
@@ -138,7 +143,7 @@ export interface TfProtos {
   SavedModel: Ctor<SavedModel>;
 }
 
-/** Every class of api_pb the adapter hands out ("Outer.Inner" for nested ones) and the methods used on its instances. */
+/** Every class of api_pb the adapter hands out ("Outer.Inner" for nested ones), with the methods used on it. */
 export const PROTO_METHODS: Record<string, readonly string[]> = {
   TensorShape: ["addDim"],
   "TensorShape.Dim": ["setSize"],
@@ -160,7 +165,9 @@ export const PROTOS_MODULE = "@tensorflow/tfjs-node/dist/proto/api_pb";
 export function missingProtos(module: unknown): string[] {
   const found: string[] = [];
   for (const [path, methods] of Object.entries(PROTO_METHODS)) {
-    const cls = path.split(".").reduce<unknown>((at, key) => (at as Record<string, unknown> | undefined)?.[key], module);
+    const cls = path
+      .split(".")
+      .reduce<unknown>((at, key) => (at as Record<string, unknown> | undefined)?.[key], module);
     if (typeof cls !== "function") {
       found.push(`${PROTOS_MODULE} exports no class ${path}`);
       continue;
