@@ -104,7 +104,7 @@ class Classroom:
         self.url = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "CONVLENS_CLASSROOM_PASSWORD": PASSWORD, "CONVLENS_CLASSROOM_TEACHER_PASSWORD": TEACHER_PASSWORD}
         cmd = [str(ROOT / ".venv" / "bin" / "python"), str(ROOT / "scripts" / "classroom.py"), "--dir", str(self.folder), "--port", str(self.port),
-               "--students", students, "--cull-after", str(cull_after), *args]
+               *(["--students", students] if students else []), "--cull-after", str(cull_after), *args]
         self.process = subprocess.Popen(cmd, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                         stderr=subprocess.STDOUT, text=True, start_new_session=True)
         self.output = []

@@ -27,7 +27,10 @@ console.log(`${sample.label}: ${maps.channels} maps of ${maps.height} x ${maps.w
 
 @pytest.fixture(scope="module")
 def classroom(tmp_path_factory):
-    room = Classroom(tmp_path_factory.mktemp("classroom"))
+    names = tmp_path_factory.mktemp("class-list") / "students.txt"
+    names.write_text("alice\nbob\n")
+    room = Classroom(tmp_path_factory.mktemp("classroom"), "--students-file", str(names), students=None)
+    room.students_file = names
     try:
         yield room
     finally:
@@ -169,8 +172,11 @@ def test_the_hub_restarts_while_students_keep_working(classroom, alice, alice_ke
     before = classroom.children()
     server, kernel = server_pid(classroom, "alice"), kernel_pid(classroom.folder, kernel_id)
     assert server and kernel
+    with pytest.raises(AssertionError, match="dave could not log in: 403"):
+        Student(classroom, "dave")
+    classroom.students_file.write_text("alice\nbob\ndave\n")  # the hub reads the list again when it restarts
     os.kill(classroom.supervisor, signal.SIGUSR1)
-    new_hub = int(classroom.expect(r"the hub is back \(pid (\d+)\)", 120).group(1))
+    new_hub = int(classroom.expect(r"the hub is back \(pid (\d+)\); students: alice, bob, dave", 120).group(1))
     assert new_hub != before["hub"] and not alive(before["hub"])
     assert classroom.children() == {"hub": new_hub, "proxy": before["proxy"]}, "the proxy must keep running"
     assert server_pid(classroom, "alice") == server and kernel_pid(classroom.folder, kernel_id) == kernel
@@ -181,6 +187,7 @@ def test_the_hub_restarts_while_students_keep_working(classroom, alice, alice_ke
     assert alice.server()["ready"]
     again = Student(classroom, "alice")
     assert again.api("GET", "status").status_code == 200
+    Student(classroom, "dave")
 
 
 def test_ending_the_class_stops_every_server_and_kernel(classroom, alice, bob):
