@@ -4,7 +4,7 @@ import { join } from "node:path";
 import type { Machine } from "./machine";
 import { spread, type Spread } from "./stats";
 
-export type Unit = "ms" | "bytes" | "MB" | "%";
+export type Unit = "ms" | "bytes" | "MB" | "%" | "count";
 
 export interface Baseline {
   name: string;
@@ -77,6 +77,8 @@ export function formatValue(v: number, unit: Unit): string {
       return `${v.toFixed(0)} MB`;
     case "%":
       return `${v >= 0 ? "+" : ""}${v.toFixed(1)} %`;
+    case "count":
+      return Number.isInteger(v) ? String(v) : v.toFixed(1);
   }
 }
 

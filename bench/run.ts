@@ -6,9 +6,13 @@
 // compute, lab, backends, interpret — for working on one part). For interpret (issue 16):
 // BENCH_MAXIMIZE_STEPS (steps per round of the step rows, default 4), BENCH_HOVERS (receptive-field
 // hovers, default 60), BENCH_ONE_CHANNEL_RUNS (one block5_conv3 channel, 128 steps, default 1; 0 skips it).
+// BENCH_ONLY=class (issue 18): 16 students at once in a local JupyterHub (bench/class_load.py); not in the
+// default set: about 5–8 minutes, most of it spawning 16 servers and waiting for the idle culler.
+// BENCH_CLASS_STUDENTS (default 16), BENCH_CLASS_SWITCHES (per student, default 6), BENCH_CLASS_CULL_AFTER (s, default 60).
 import { join } from "node:path";
 import { attributionRows } from "./attribution-rows";
 import { backendRows } from "./backend-rows";
+import { classRows } from "./class-rows";
 import { startTimingServer, type TimingServer } from "./child";
 import { computeRows } from "./compute-rows";
 import { hoverRows } from "./hover-rows";
@@ -67,6 +71,12 @@ async function main(): Promise<void> {
     );
     step("interpret: receptive-field hover in JupyterLab + Chromium");
     rows.push(...(await hoverRows(ROOT, hovers, 3)));
+  }
+  if (only.has("class")) {
+    const students = Math.max(2, Number(process.env.BENCH_CLASS_STUDENTS ?? 16));
+    const cullAfter = Math.max(10, Number(process.env.BENCH_CLASS_CULL_AFTER ?? 60));
+    step(`class: ${students} students at once in a local JupyterHub, then the idle culler (--cull-after ${cullAfter})`);
+    rows.push(...(await classRows(ROOT, { students, switches: Math.max(1, Number(process.env.BENCH_CLASS_SWITCHES ?? 6)), cullAfter })));
   }
   const seconds = (Date.now() - startedAt.getTime()) / 1000;
   console.log(`\n${table(info, rows)}\n`);

@@ -1,0 +1,280 @@
+// BENCH_ONLY=class (issue 18 item 3): a class of 16 at once on one machine, a load test rather than a
+// timed test. bench/class_load.py runs the classroom (a real JupyterHub, proxy, servers and convlens
+// kernels) and writes one JSON result; these rows are its percentiles, memory and what was left over.
+import { spawn } from "node:child_process";
+import { mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { loadNote } from "./machine";
+import { atMostMs, notMeasured, row, type Row, type Unit } from "./report";
+import { median } from "./stats";
+
+export interface ClassOptions {
+  students: number;
+  /** explorer layer switches per student */
+  switches: number;
+  /** the classroom's idle timeout (s): the culling phase waits about this long plus the culler's period */
+  cullAfter: number;
+}
+
+interface Step {
+  seconds: number;
+  cpu_s: number | null;
+  rss_mb: number;
+}
+
+interface Student {
+  name: string;
+  steps: Partial<Record<"import" | "seed1" | "seed2" | "explorer", Step>>;
+  switches: { layer: number; seconds: number; cpu_s: number | null }[];
+  errors: ClassError[];
+  login_s?: number;
+  server_s?: number;
+  kernel_start_s?: number;
+  rss_after_seed_mb?: number;
+  rss_after_switches_mb?: number;
+  hwm_mb?: number;
+}
+
+interface ClassError {
+  student: string | null;
+  step: string;
+  error: string;
+}
+
+interface Snapshot {
+  mem_available_mb: number;
+  total_rss_mb: number;
+  total_pss_mb?: number;
+  hub_rss_mb: number;
+  proxy_rss_mb: number;
+  services_rss_mb: number;
+  servers_rss_mb: number;
+  kernels_rss_mb: number;
+  supervisor_rss_mb: number;
+}
+
+/** What bench/class_load.py writes (the parts read here). */
+export interface ClassResult {
+  students: number;
+  cull_after: number;
+  cores: number;
+  load_before: number[];
+  load_after: number[];
+  notebook_lines_missing: string[];
+  errors: ClassError[];
+  per_student?: Student[];
+  spawn_all_s?: number;
+  hub_cpu_s?: number;
+  proxy_cpu_s?: number;
+  memory?: {
+    margin_mb: number;
+    before: Snapshot;
+    after_switches?: Snapshot;
+    after_culling?: Snapshot;
+    peak?: Partial<Snapshot> & { lowest_mem_available_mb: number | null };
+  };
+  culling?: { culled: boolean; seconds: number; limit_s: number; stopped_by_api?: boolean; kernels_alive_after: number; servers_alive_after: number; memory_back: boolean };
+  end?: { students: string[]; kernels_before: number; interrupt_code: number; kernels_alive_after: number; processes_left: number };
+  kernels_left?: number;
+  seconds: number;
+}
+
+/** Linear interpolation between the closest ranks (numpy's default); with 16 samples p95 lies between the 15th and the 16th. */
+export function percentile(samples: number[], p: number): number {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (p / 100) * (sorted.length - 1);
+  const low = Math.floor(at);
+  return sorted[low] + (sorted[Math.min(low + 1, sorted.length - 1)] - sorted[low]) * (at - low);
+}
+
+const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+const tally = (values: number[]) => `p50 ${s(percentile(values, 50))}, p95 ${s(percentile(values, 95))}, max ${s(Math.max(...values))}`;
+
+/** Runs class_load.py (its progress lines go to the console) and returns its result. */
+async function runClassLoad(root: string, options: ClassOptions, out: string, timeoutMs: number): Promise<ClassResult> {
+  const args = [join(root, "bench", "class_load.py"), "--students", String(options.students), "--switches", String(options.switches), "--cull-after", String(options.cullAfter), "--out", out];
+  const child = spawn(join(root, ".venv", "bin", "python"), args, { cwd: root, stdio: ["ignore", "ignore", "pipe"] });
+  let tail = "";
+  createInterface({ input: child.stderr }).on("line", (line) => {
+    tail = `${tail}${line}\n`.slice(-3000);
+    if (line.startsWith("convlens class load:")) console.log(line);
+  });
+  // class_load.py closes its classroom on SIGTERM (its finally); a hard bound on the whole run
+  const timer = setTimeout(() => child.kill("SIGTERM"), timeoutMs);
+  const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+  clearTimeout(timer);
+  if (code !== 0) throw new Error(`bench/class_load.py exited with ${code}: ${tail}`);
+  return JSON.parse(readFileSync(out, "utf8")) as ClassResult;
+}
+
+export async function classRows(root: string, options: ClassOptions): Promise<Row[]> {
+  const dir = join(root, "bench-results");
+  mkdirSync(dir, { recursive: true });
+  const out = join(dir, `class-load-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
+  const bound = (20 * 60 + 3 * options.cullAfter) * 1000;
+  let result: ClassResult;
+  try {
+    result = await runClassLoad(root, options, out, bound);
+  } catch (error) {
+    const why = (error instanceof Error ? error.message : String(error)).slice(0, 600);
+    return [notMeasured(`class (${options.students} at once)`, "ms", "see issue 18", why)];
+  }
+  return rowsOf(result, out);
+}
+
+/** The rows of one class_load.py result (exported for a result file read again). */
+export function rowsOf(r: ClassResult, file: string): Row[] {
+  const n = r.students;
+  const load = loadNote([r.load_before[0], r.load_after[0]]);
+  const students = r.per_student ?? [];
+  const rows: Row[] = [];
+  const missing = (measurement: string, unit: Unit, target: string) => rows.push(notMeasured(measurement, unit, target, `no samples (errors: ${r.errors.length}; ${file})`));
+
+  if (r.spawn_all_s !== undefined) {
+    const server = students.flatMap((p) => (p.server_s === undefined ? [] : [p.server_s * 1000]));
+    const kernel = students.flatMap((p) => (p.kernel_start_s === undefined ? [] : [p.kernel_start_s * 1000]));
+    const login = students.flatMap((p) => (p.login_s === undefined ? [] : [p.login_s * 1000]));
+    rows.push(
+      row({
+        measurement: `class: ${n} log in and start their servers at once, until the last is ready`,
+        unit: "ms",
+        samples: [r.spawn_all_s * 1000],
+        note: [
+          login.length ? `log-in form + token ${tally(login)}` : "",
+          server.length ? `server start (POST → progress 'ready') ${tally(server)}` : "",
+          kernel.length ? `then a convlens kernel (POST → websocket open) ${tally(kernel)}` : "",
+          load,
+        ].filter(Boolean).join("; "),
+      }),
+    );
+  }
+
+  const cells: [key: keyof Student["steps"], name: string, target: number | null][] = [
+    ["import", "import cell", 5000],
+    ["seed1", "seed cell, first run", 4000],
+    ["seed2", "seed cell, second run", null],
+    ["explorer", "explorer cell", null],
+  ];
+  for (const [key, name, target] of cells) {
+    const steps = students.flatMap((p): Step[] => {
+      const step = p.steps[key];
+      return step ? [step] : [];
+    });
+    const times = steps.map((t) => t.seconds * 1000);
+    const cpu = steps.flatMap((t) => (t.cpu_s === null ? [] : [t.cpu_s * 1000]));
+    if (!times.length) {
+      missing(`class: ${name} (${n} at once), p95`, "ms", target ? `≤ ${s(target)}` : "(info)");
+      continue;
+    }
+    // CPU-bound floor: n kernels' CPU shared by the machine's cores
+    const floor = cpu.length ? `; ${n} × kernel CPU ${s(median(cpu))} / ${r.cores} cores = ${s((median(cpu) * n) / r.cores)}: the last cannot finish sooner while all run at once` : "";
+    rows.push(row({ measurement: `class: ${name} (${n} at once), p50`, unit: "ms", samples: times, note: "execute_request → reply and idle, per student" }));
+    rows.push(row({ measurement: `class: ${name} (${n} at once), p95`, unit: "ms", samples: [percentile(times, 95)], target: target ? atMostMs(target) : null, note: `${tally(times)} over ${times.length} students${floor}; ${load}` }));
+    if (key !== "explorer" && cpu.length) {
+      rows.push(row({ measurement: `class: kernel CPU per ${name}`, unit: "ms", samples: cpu, note: "utime + stime of the kernel process (all its threads) across the cell, per student (CPU time, not wall time)" }));
+    }
+  }
+
+  const switches = students.flatMap((p) => p.switches.map((w) => w.seconds * 1000));
+  if (switches.length) {
+    const cpu = students.flatMap((p) => p.switches.flatMap((w) => (w.cpu_s === null ? [] : [w.cpu_s * 1000])));
+    const note = `comm_msg {method: "update", state: {layer_index}} → the kernel's update with that layer's panels; ${switches.length} switches, ${n} students at once each time; kernel CPU per switch median ${s(median(cpu))}`;
+    rows.push(row({ measurement: `class: explorer layer switch (${n} at once), p50`, unit: "ms", samples: switches, note }));
+    rows.push(row({ measurement: `class: explorer layer switch (${n} at once), p95`, unit: "ms", samples: [percentile(switches, 95)], note: `${tally(switches)}; ${load}` }));
+  } else {
+    missing(`class: explorer layer switch (${n} at once), p95`, "ms", "(info)");
+  }
+
+  const errors = r.errors;
+  const lines = r.notebook_lines_missing.length ? `; notebook 01 no longer has: ${r.notebook_lines_missing.join(" | ")}` : "";
+  rows.push(
+    row({
+      measurement: "class: errors (error outputs, stderr, failed replies or switches, timeouts, leftovers)",
+      unit: "count",
+      samples: [errors.length],
+      target: { text: "0", check: (m) => m === 0 },
+      note: (errors.length ? errors.slice(0, 4).map((e) => `${e.student ?? "class"} ${e.step}: ${e.error}`).join(" · ") + (errors.length > 4 ? ` · … (${file})` : "") : "none") + lines,
+    }),
+  );
+
+  const rss = students.flatMap((p) => (p.rss_after_switches_mb === undefined ? [] : [p.rss_after_switches_mb]));
+  if (rss.length) {
+    const hwm = students.flatMap((p) => (p.hwm_mb === undefined ? [] : [p.hwm_mb]));
+    const seed = students.flatMap((p) => (p.rss_after_seed_mb === undefined ? [] : [p.rss_after_seed_mb]));
+    rows.push(
+      row({
+        measurement: "class: kernel RSS after the explorer switches (the demo network)",
+        unit: "MB",
+        samples: rss,
+        target: { text: "≤ 600 MB (every kernel)", check: () => Math.max(...rss) <= 600 },
+        note: `max ${Math.max(...rss).toFixed(0)} MB; after the two seed runs median ${median(seed).toFixed(0)} MB; peak (VmHWM) max ${Math.max(...hwm).toFixed(0)} MB; ${rss.length} kernels`,
+      }),
+    );
+  } else {
+    missing("class: kernel RSS after the explorer switches (the demo network)", "MB", "≤ 600 MB (every kernel)");
+  }
+
+  const memory = r.memory;
+  if (memory?.peak) {
+    const peak = memory.peak;
+    const end = memory.after_switches;
+    rows.push(row({ measurement: "class: hub RSS, peak", unit: "MB", samples: [peak.hub_rss_mb ?? 0], note: `before the students ${memory.before.hub_rss_mb.toFixed(0)} MB; hub CPU over the class ${r.hub_cpu_s?.toFixed(1) ?? "?"} s` }));
+    rows.push(row({ measurement: "class: proxy RSS, peak", unit: "MB", samples: [peak.proxy_rss_mb ?? 0], note: `before the students ${memory.before.proxy_rss_mb.toFixed(0)} MB; proxy CPU over the class ${r.proxy_cpu_s?.toFixed(1) ?? "?"} s` }));
+    rows.push(
+      row({
+        measurement: `class: total RSS of the class, peak (${n} servers and kernels, hub, proxy, culler)`,
+        unit: "MB",
+        samples: [peak.total_rss_mb ?? 0],
+        note:
+          `sampled every second: kernels ${peak.kernels_rss_mb?.toFixed(0)} MB, servers ${peak.servers_rss_mb?.toFixed(0)} MB; ` +
+          (end?.total_pss_mb !== undefined ? `PSS (shared pages counted once) after the switches ${end.total_pss_mb.toFixed(0)} MB; ` : "") +
+          (peak.lowest_mem_available_mb !== null ? `MemAvailable ${memory.before.mem_available_mb.toFixed(0)} MB before, lowest ${peak.lowest_mem_available_mb.toFixed(0)} MB` : ""),
+      }),
+    );
+  }
+  const culling = r.culling;
+  if (memory?.after_culling && culling) {
+    const after = memory.after_culling;
+    rows.push(
+      row({
+        measurement: "class: MemAvailable not back after culling (start − after)",
+        unit: "MB",
+        samples: [memory.before.mem_available_mb - after.mem_available_mb],
+        target: { text: `≤ ${memory.margin_mb} MB`, check: (m) => m <= memory.margin_mb },
+        note:
+          `the class's own RSS ${memory.before.total_rss_mb.toFixed(0)} MB before the students → ${after.total_rss_mb.toFixed(0)} MB after culling (hub, proxy, culler, classroom.py); ` +
+          `MemAvailable is the machine's: others' processes move it (negative: more free than at the start)`,
+      }),
+    );
+    rows.push(
+      row({
+        measurement: `class: idle → every server stopped by the idle culler (--cull-after ${r.cull_after})`,
+        unit: "ms",
+        samples: [culling.seconds * 1000],
+        note: culling.stopped_by_api ? `the culler had not stopped them within ${culling.limit_s} s: stopped through the hub's API` : `the culler's bound here: ${culling.limit_s} s`,
+      }),
+    );
+    rows.push(
+      row({
+        measurement: "class: kernels and servers left after culling",
+        unit: "count",
+        samples: [culling.kernels_alive_after + culling.servers_alive_after],
+        target: { text: "0", check: (m) => m === 0 },
+        note: `${culling.kernels_alive_after} kernel(s), ${culling.servers_alive_after} server(s)`,
+      }),
+    );
+  }
+  if (r.end) {
+    rows.push(
+      row({
+        measurement: `class: processes left after Ctrl+C ends the class (${r.end.kernels_before} kernels running)`,
+        unit: "count",
+        samples: [r.end.kernels_alive_after + r.end.processes_left],
+        target: { text: "0", check: (m) => m === 0 },
+        note: `classroom.py exit code ${r.end.interrupt_code}; kernels left ${r.end.kernels_alive_after}, other classroom processes left ${r.end.processes_left}; after the harness's close() no convlens kernel of the run left: ${r.kernels_left === 0 ? "yes" : `no (${r.kernels_left})`}`,
+      }),
+    );
+  }
+  return rows;
+}
