@@ -39,7 +39,10 @@ class Refusal(Exception):
 
 
 def say(text):
-    print(f"convlens: {text}", flush=True)
+    try:
+        print(f"convlens: {text}", flush=True)
+    except OSError:
+        pass  # the terminal is gone (closed: SIGHUP ends the class), the class still ends cleanly
 
 
 def env_or(env, name, default=None):

@@ -7,6 +7,8 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 import pytest
 import requests
@@ -26,15 +28,16 @@ console.log(`${sample.label}: ${maps.channels} maps of ${maps.height} x ${maps.w
 
 
 @pytest.fixture(scope="module")
-def classroom(tmp_path_factory):
-    names = tmp_path_factory.mktemp("class-list") / "students.txt"
-    names.write_text("alice\nbob\n")
-    room = Classroom(tmp_path_factory.mktemp("classroom"), "--students-file", str(names), students=None)
-    room.students_file = names
-    try:
-        yield room
-    finally:
-        room.close()
+def classroom():
+    with tempfile.TemporaryDirectory(prefix="convlens-classroom-") as base:
+        names = Path(base) / "students.txt"
+        names.write_text("alice\nbob\n")
+        room = Classroom(Path(base) / "room", "--students-file", str(names), students=None)
+        room.students_file = names
+        try:
+            yield room
+        finally:
+            room.close()
 
 
 @pytest.fixture(scope="module")

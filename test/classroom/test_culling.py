@@ -1,6 +1,8 @@
 """Issue 18: with a short idle timeout (npm run classroom -- --cull-after 10), jupyterhub-idle-culler,
 run by the hub as a service, stops a student's idle server, and the server's kernel ends with it."""
 import sys
+import tempfile
+from pathlib import Path
 
 import pytest
 from classroom_harness import Classroom, Student, alive, children_of, classroom_processes, cmdline, kernel_pid, wait_for
@@ -9,12 +11,13 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="pr
 
 
 @pytest.fixture
-def classroom(tmp_path):
-    room = Classroom(tmp_path / "classroom", students="carol", cull_after=10)
-    try:
-        yield room
-    finally:
-        room.close()
+def classroom():
+    with tempfile.TemporaryDirectory(prefix="convlens-classroom-") as base:
+        room = Classroom(Path(base) / "room", students="carol", cull_after=10)
+        try:
+            yield room
+        finally:
+            room.close()
 
 
 def test_an_idle_server_is_stopped_and_its_kernel_ends(classroom):
