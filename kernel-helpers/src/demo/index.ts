@@ -1,7 +1,9 @@
 // The demo CNNs that convlens trains itself (npm run train-demo) and commits, so the
 // notebooks run offline:
-//   `const model = await shapesCnn();` — which shape is drawn on a photo (edges, parts, Grad-CAM);
-//   `const model = await demoCnn();`   — which of 12 photos a crop is from (the first notebooks').
+//   `const model = await shapesCnn();` — which shape is drawn on a photo (edges, parts, Grad-CAM):
+//                                        the notebooks' network;
+//   `const model = await demoCnn();`   — which of 12 photos a crop is from: the first demo network,
+//                                        mostly flat colour in its first layer, kept for comparison.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-node";
