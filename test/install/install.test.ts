@@ -125,8 +125,17 @@ async function startServer(cmd: string, args: string[], port: number, probePath:
     await stop();
     throw e;
   });
-  const res = await fetch(`${url}${probePath}`);
-  assert.ok(res.ok, `${cmd} answers ${probePath} with ${res.status}:\n${output}`);
+  // It printed the URL; the first request may still race the listener on a loaded machine.
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const status = await fetch(`${url}${probePath}`).then((r) => r.status, (e: Error) => e.message);
+    if (status === 200) break;
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`${cmd} answers ${probePath} with ${status}:\n${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
   return { url, log: () => output, stop };
 }
 
@@ -315,6 +324,7 @@ describe("convlens installed into its own Jupyter (npm pack tarballs, npx convle
     `--IdentityProvider.token=${token}`,
     `--ServerApp.root_dir=${project}`,
     "--ServerApp.allow_root=True",
+    "--ServerApp.port_retries=0", // a port taken meanwhile is an error, not a silent move to another one
   ];
 
   /** Opens a page, runs every cell through the app's own command, and waits for the widgets. */
@@ -322,7 +332,7 @@ describe("convlens installed into its own Jupyter (npm pack tarballs, npx convle
     assert.ok(widgetCount > 0, "the nbclient run found no widgets to expect");
     browser ??= await openBrowser();
     const page = browser.page;
-    await page.goto(url);
+    await page.goto(url, { waitUntil: "domcontentloaded", timeout: 120_000 });
     await page.locator(".jp-Notebook .jp-Cell").first().waitFor({ timeout: 120_000 });
     // the kernel is started and idle before Run All
     await page.waitForFunction(
@@ -369,11 +379,12 @@ describe("convlens installed into its own Jupyter (npm pack tarballs, npx convle
   test("Voila from the venv runs notebook 01 and renders its widgets", { timeout: 360_000 }, async () => {
     assert.ok(widgetCount > 0, "the nbclient run found no widgets to expect");
     const port = await freePort();
-    const args = ["01-live.ipynb", "--no-browser", `--port=${port}`, "--Voila.ip=127.0.0.1", `--token=${token}`];
+    const args = ["01-live.ipynb", "--no-browser", `--port=${port}`, "--Voila.port_retries=0", "--Voila.ip=127.0.0.1", `--token=${token}`];
     const server = await startServer("voila", args, port, `/?token=${token}`);
     try {
       browser ??= await openBrowser();
-      await browser.page.goto(`${server.url}/?token=${token}`);
+      // Voila streams the page while it runs the cells: "load" comes only after the last one
+      await browser.page.goto(`${server.url}/?token=${token}`, { waitUntil: "commit", timeout: 120_000 });
       await waitForPaintedWidgets(browser.page, widgetCount, "Voila");
     } catch (e) {
       throw new Error(`${(e as Error).message}\n--- server log ---\n${server.log()}`);
