@@ -20,7 +20,12 @@ for (const name of ["demo-cnn", "shapes-cnn"]) {
     cpSync(join(pkg, "..", "notebooks", "models", name, file), join(pkg, "models", name, file));
   }
 }
-const credits = ["# Photos", "", "Copied from the Python packages that ship them, with their licences as those packages state:", ""];
+const credits = [
+  "# Photos",
+  "",
+  "Copied from the Python packages that ship them, with their licences as those packages state:",
+  "",
+];
 for (const photo of TRAINING_PHOTOS) {
   const from = photoPath(photo); // the venv's scikit-image / scikit-learn (no packaged copy exists yet)
   const to = packagedPhotoPath(photo);

@@ -27,6 +27,10 @@ test("bad command lines are usage errors that say what to do", () => {
     [["doctor", "--user"], /doctor takes no options: it looks at the Jupyter on PATH/],
   ];
   for (const [argv, message] of cases) {
-    assert.throws(() => parseArgs(argv), (e: unknown) => e instanceof UsageError && message.test(e.message), argv.join(" "));
+    assert.throws(
+      () => parseArgs(argv),
+      (e: unknown) => e instanceof UsageError && message.test(e.message),
+      argv.join(" "),
+    );
   }
 });

@@ -44,7 +44,10 @@ const COMMANDS: readonly Command[] = ["install", "uninstall", "doctor", "help", 
 
 export function parseArgs(argv: readonly string[]): CliArgs {
   const [first, ...rest] = argv;
-  if (first === undefined) throw new UsageError("no command given; run 'npx convlens install --sys-prefix', or 'npx convlens help' for all commands");
+  if (first === undefined)
+    throw new UsageError(
+      "no command given; run 'npx convlens install --sys-prefix', or 'npx convlens help' for all commands",
+    );
   const command = first === "--help" || first === "-h" ? "help" : first === "--version" ? "version" : first;
   if (!COMMANDS.includes(command as Command)) {
     throw new UsageError(`unknown command '${first}'; the commands are ${COMMANDS.join(", ")} (npx convlens help)`);
@@ -57,11 +60,16 @@ export function parseArgs(argv: readonly string[]): CliArgs {
   };
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i];
-    const [flag, inline] = arg.startsWith("--") && arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
+    const [flag, inline] =
+      arg.startsWith("--") && arg.includes("=")
+        ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)]
+        : [arg, undefined];
     const value = (): string => {
       const v = inline ?? rest[++i];
       if (v === undefined || v === "" || (inline === undefined && v.startsWith("--"))) {
-        throw new UsageError(`${flag} needs a path, e.g. ${flag} ${flag === "--python" ? "/opt/venv/bin/python" : "/opt/venv"}`);
+        throw new UsageError(
+          `${flag} needs a path, e.g. ${flag} ${flag === "--python" ? "/opt/venv/bin/python" : "/opt/venv"}`,
+        );
       }
       return v;
     };
@@ -73,7 +81,9 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     else throw new UsageError(`unknown option '${arg}' for ${command}; see npx convlens help`);
   }
   if (locations.length > 1) {
-    throw new UsageError(`${locations.join(" and ")} name different places; give one of --user, --sys-prefix, --prefix PATH`);
+    throw new UsageError(
+      `${locations.join(" and ")} name different places; give one of --user, --sys-prefix, --prefix PATH`,
+    );
   }
   args.locationGiven = locations.length === 1;
   if ((args.command === "doctor" || args.command === "version") && (args.locationGiven || args.python)) {

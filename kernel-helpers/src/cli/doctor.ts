@@ -47,18 +47,30 @@ export function diagnose(): DoctorReport {
     widgetsVersion = packageVersion(dir);
     facts.push(`${LABEXTENSION_NAME} ${widgetsVersion}  ${dir}`);
   } catch {
-    findings.push({ ok: false, what: `npm package ${LABEXTENSION_NAME} (the front end) is not installed`, fix: "npm install convlens --ignore-scripts" });
+    findings.push({
+      ok: false,
+      what: `npm package ${LABEXTENSION_NAME} (the front end) is not installed`,
+      fix: "npm install convlens --ignore-scripts",
+    });
   }
 
   const { python, jupyter } = defaultPython();
   let probe: PythonProbe | undefined;
   if (!jupyter) {
-    findings.push({ ok: false, what: "no `jupyter` on PATH", fix: "activate the Python environment that has JupyterLab, or: pip install jupyterlab==4.6.6 ipywidgets==8.1.9 tensorflow-cpu==2.21.0" });
+    findings.push({
+      ok: false,
+      what: "no `jupyter` on PATH",
+      fix: "activate the Python environment that has JupyterLab, or: pip install jupyterlab==4.6.6 ipywidgets==8.1.9 tensorflow-cpu==2.21.0",
+    });
   } else if (python) {
     try {
       probe = probePython(python);
     } catch (e) {
-      findings.push({ ok: false, what: (e as Error).message.replace(/^convlens: /, ""), fix: "reinstall that Python environment" });
+      findings.push({
+        ok: false,
+        what: (e as Error).message.replace(/^convlens: /, ""),
+        fix: "reinstall that Python environment",
+      });
     }
   }
   if (probe) {
@@ -67,10 +79,18 @@ export function diagnose(): DoctorReport {
     const shown = PYTHON_PACKAGES.filter((p) => p !== "tensorflow" || !probe!.packages["tensorflow-cpu"]);
     facts.push(shown.map((p) => `${p} ${probe!.packages[p] ?? "-"}`).join(" · "));
     if (!probe.packages.jupyterlab && !probe.packages.notebook && !probe.packages.voila) {
-      findings.push({ ok: false, what: `no JupyterLab, Notebook or Voila in ${probe.prefix}`, fix: `${probe.executable} -m pip install jupyterlab==4.6.6` });
+      findings.push({
+        ok: false,
+        what: `no JupyterLab, Notebook or Voila in ${probe.prefix}`,
+        fix: `${probe.executable} -m pip install jupyterlab==4.6.6`,
+      });
     }
     if (!probe.packages.jupyterlab_widgets) {
-      findings.push({ ok: false, what: `no ipywidgets front end (jupyterlab_widgets) in ${probe.prefix}: widgets cannot render`, fix: `${probe.executable} -m pip install ipywidgets==8.1.9` });
+      findings.push({
+        ok: false,
+        what: `no ipywidgets front end (jupyterlab_widgets) in ${probe.prefix}: widgets cannot render`,
+        fix: `${probe.executable} -m pip install ipywidgets==8.1.9`,
+      });
     }
   }
   const fixInstall = installCommand(probe);
@@ -80,14 +100,26 @@ export function diagnose(): DoctorReport {
   const kernelDir = dataPath.map(kernelspecDir).find((d) => existsSync(join(d, "kernel.json")));
   let kernelNode: string | undefined; // the node the kernel runs on: the backend is checked with it
   if (probe && !kernelDir) {
-    findings.push({ ok: false, what: `no "${KERNEL_NAME}" kernelspec in Jupyter's data folders (${dataPath.join(", ")})`, fix: fixInstall });
+    findings.push({
+      ok: false,
+      what: `no "${KERNEL_NAME}" kernelspec in Jupyter's data folders (${dataPath.join(", ")})`,
+      fix: fixInstall,
+    });
   } else if (kernelDir) {
     const spec = readJson<{ argv?: string[] }>(join(kernelDir, "kernel.json"));
     const [node, launcher] = spec?.argv ?? [];
     if (!node || !existsSync(node) || !launcher || !existsSync(launcher)) {
-      findings.push({ ok: false, what: `kernelspec ${kernelDir} starts ${node} ${launcher}, which is not there`, fix: fixInstall });
+      findings.push({
+        ok: false,
+        what: `kernelspec ${kernelDir} starts ${node} ${launcher}, which is not there`,
+        fix: fixInstall,
+      });
     } else if (realpathSync(launcher) !== realpathSync(LAUNCHER)) {
-      findings.push({ ok: false, what: `kernelspec ${kernelDir} starts another convlens (${launcher}), not this one (${LAUNCHER})`, fix: fixInstall });
+      findings.push({
+        ok: false,
+        what: `kernelspec ${kernelDir} starts another convlens (${launcher}), not this one (${LAUNCHER})`,
+        fix: fixInstall,
+      });
     } else {
       findings.push({ ok: true, what: `kernelspec "${KERNEL_NAME}"  ${kernelDir} → ${node} ${launcher}` });
       kernelNode = node;
@@ -96,13 +128,25 @@ export function diagnose(): DoctorReport {
 
   const extDir = dataPath.map(labextensionDir).find((d) => existsSync(join(d, "package.json")));
   if (probe && !extDir) {
-    findings.push({ ok: false, what: `no ${LABEXTENSION_NAME} labextension in Jupyter's data folders`, fix: fixInstall });
+    findings.push({
+      ok: false,
+      what: `no ${LABEXTENSION_NAME} labextension in Jupyter's data folders`,
+      fix: fixInstall,
+    });
   } else if (extDir) {
     const installed = readJson<{ version?: string }>(join(extDir, "package.json"))?.version;
     if (lstatSync(extDir).isSymbolicLink()) {
-      findings.push({ ok: false, what: `labextension ${extDir} is a link: Voila refuses files behind it`, fix: fixInstall });
+      findings.push({
+        ok: false,
+        what: `labextension ${extDir} is a link: Voila refuses files behind it`,
+        fix: fixInstall,
+      });
     } else if (widgetsVersion && installed !== widgetsVersion) {
-      findings.push({ ok: false, what: `labextension ${extDir} is ${installed}, the npm package is ${widgetsVersion}`, fix: fixInstall });
+      findings.push({
+        ok: false,
+        what: `labextension ${extDir} is ${installed}, the npm package is ${widgetsVersion}`,
+        fix: fixInstall,
+      });
     } else {
       findings.push({ ok: true, what: `labextension ${LABEXTENSION_NAME} ${installed}  ${extDir}` });
     }
@@ -112,17 +156,29 @@ export function diagnose(): DoctorReport {
   try {
     tfjs = tfjsNodeDir(PACKAGE_ROOT);
   } catch (e) {
-    findings.push({ ok: false, what: (e as Error).message.replace(/^convlens: /, ""), fix: "npm install convlens --ignore-scripts" });
+    findings.push({
+      ok: false,
+      what: (e as Error).message.replace(/^convlens: /, ""),
+      fix: "npm install convlens --ignore-scripts",
+    });
   }
   if (tfjs) {
     const { backend, problem } = checkBackend(tfjs, kernelNode);
     const against = bindingTensorflow(tfjs);
     const label = `tfjs-node ${packageVersion(tfjs)}  ${tfjs}`;
     if (backend === "tensorflow") {
-      findings.push({ ok: true, what: `${label}: backend tensorflow${against ? ` (libtensorflow from ${against})` : ""}` });
+      findings.push({
+        ok: true,
+        what: `${label}: backend tensorflow${against ? ` (libtensorflow from ${against})` : ""}`,
+      });
     } else {
-      const needTf = probe && !probe.tensorflowDir ? `${probe.executable} -m pip install tensorflow-cpu==2.21.0, then ` : "";
-      findings.push({ ok: false, what: `${label}: backend ${backend ?? "none"}, not tensorflow${problem ? ` (${problem})` : ""}`, fix: `${needTf}${fixInstall}` });
+      const needTf =
+        probe && !probe.tensorflowDir ? `${probe.executable} -m pip install tensorflow-cpu==2.21.0, then ` : "";
+      findings.push({
+        ok: false,
+        what: `${label}: backend ${backend ?? "none"}, not tensorflow${problem ? ` (${problem})` : ""}`,
+        fix: `${needTf}${fixInstall}`,
+      });
     }
   }
   return { facts, findings };
@@ -135,6 +191,10 @@ export function formatReport(report: DoctorReport): string {
     if (!f.ok && f.fix) lines.push(`        fix: ${f.fix}`);
   }
   const problems = report.findings.filter((f) => !f.ok).length;
-  lines.push(problems === 0 ? "convlens is ready: open a notebook with the kernel \"TypeScript (convlens)\"" : `${problems} problem${problems > 1 ? "s" : ""}; run the fix lines above`);
+  lines.push(
+    problems === 0
+      ? 'convlens is ready: open a notebook with the kernel "TypeScript (convlens)"'
+      : `${problems} problem${problems > 1 ? "s" : ""}; run the fix lines above`,
+  );
   return lines.join("\n");
 }

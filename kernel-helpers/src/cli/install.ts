@@ -21,12 +21,19 @@ export function labextensionSource(): { dir: string; version: string } {
   try {
     pkg = dirname(require.resolve(`${LABEXTENSION_NAME}/package.json`, { paths: [PACKAGE_ROOT] }));
   } catch {
-    throw new Error(`convlens: the front end (npm package ${LABEXTENSION_NAME}) is not installed; reinstall convlens (npm install convlens --ignore-scripts), which depends on it`);
+    throw new Error(
+      `convlens: the front end (npm package ${LABEXTENSION_NAME}) is not installed; reinstall convlens (npm install convlens --ignore-scripts), which depends on it`,
+    );
   }
   const dir = join(pkg, "labextension");
   const manifest = join(dir, "package.json");
-  const built = existsSync(manifest) && (JSON.parse(readFileSync(manifest, "utf8")) as { jupyterlab?: { _build?: unknown } }).jupyterlab?._build;
-  if (!built) throw new Error(`convlens: ${pkg} has no built labextension (labextension/package.json); in the checkout run scripts/setup.sh, else reinstall ${LABEXTENSION_NAME}`);
+  const built =
+    existsSync(manifest) &&
+    (JSON.parse(readFileSync(manifest, "utf8")) as { jupyterlab?: { _build?: unknown } }).jupyterlab?._build;
+  if (!built)
+    throw new Error(
+      `convlens: ${pkg} has no built labextension (labextension/package.json); in the checkout run scripts/setup.sh, else reinstall ${LABEXTENSION_NAME}`,
+    );
   return { dir, version: (JSON.parse(readFileSync(manifest, "utf8")) as { version: string }).version };
 }
 
@@ -55,10 +62,14 @@ export function resolveTarget(args: Pick<CliArgs, "location" | "python">, needPy
   const found = defaultPython();
   if (!python) python = found.python;
   if (location.kind === "sys-prefix" && !args.python && !found.jupyter) {
-    throw new Error("convlens: --sys-prefix means the environment of the `jupyter` on PATH, and there is none; activate the environment that has JupyterLab (source <venv>/bin/activate), or use --prefix PATH");
+    throw new Error(
+      "convlens: --sys-prefix means the environment of the `jupyter` on PATH, and there is none; activate the environment that has JupyterLab (source <venv>/bin/activate), or use --prefix PATH",
+    );
   }
   if (!python && (needPython || location.kind === "sys-prefix")) {
-    throw new Error("convlens: no Python found (no `jupyter` or python3 on PATH); pass the Python of your Jupyter with --python PATH");
+    throw new Error(
+      "convlens: no Python found (no `jupyter` or python3 on PATH); pass the Python of your Jupyter with --python PATH",
+    );
   }
   const probe = python && (needPython || location.kind !== "prefix") ? probePython(python) : undefined;
   let dataDir: string;
@@ -81,7 +92,9 @@ function isOurKernelspec(dir: string): boolean {
 /** True if the folder holds the convlens-widgets labextension (a copy, or a link the old set-up made). */
 function isOurLabextension(dir: string): boolean {
   try {
-    return (JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { name?: string }).name === LABEXTENSION_NAME;
+    return (
+      (JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { name?: string }).name === LABEXTENSION_NAME
+    );
   } catch {
     return lstatSync(dir, { throwIfNoEntry: false })?.isSymbolicLink() ?? false;
   }
@@ -97,7 +110,9 @@ export function labextensionDir(dataDir: string): string {
 
 function refuseForeign(dir: string, ours: (dir: string) => boolean, what: string): void {
   if (lstatSync(dir, { throwIfNoEntry: false }) && !ours(dir)) {
-    throw new Error(`convlens: ${dir} exists and is not a ${what} that convlens wrote; move it away (or remove it) and run again`);
+    throw new Error(
+      `convlens: ${dir} exists and is not a ${what} that convlens wrote; move it away (or remove it) and run again`,
+    );
   }
 }
 
@@ -113,7 +128,11 @@ export function install(args: CliArgs, log: (line: string) => void): void {
   // The binding first: it is what most often fails, and then nothing is written into Jupyter.
   const tfjs = tfjsNodeDir(PACKAGE_ROOT);
   const binding = ensureBinding(tfjs, probe.tensorflowDir, log);
-  log(binding === "built" ? `tfjs-node's binding built against ${probe.tensorflowDir}` : "tfjs-node's native binding already loads");
+  log(
+    binding === "built"
+      ? `tfjs-node's binding built against ${probe.tensorflowDir}`
+      : "tfjs-node's native binding already loads",
+  );
 
   mkdirSync(kernelDir, { recursive: true });
   writeFileSync(join(kernelDir, "kernel.json"), JSON.stringify(kernelSpec(LAUNCHER, process.execPath), null, 2) + "\n");
@@ -127,10 +146,14 @@ export function install(args: CliArgs, log: (line: string) => void): void {
   log(`labextension ${LABEXTENSION_NAME} ${frontEnd.version} copied to ${extDir}`);
 
   if (!probe.packages.jupyterlab_widgets) {
-    log(`warning: ${probe.executable} has no ipywidgets; the widgets need its front end: ${probe.executable} -m pip install ipywidgets==8.1.9`);
+    log(
+      `warning: ${probe.executable} has no ipywidgets; the widgets need its front end: ${probe.executable} -m pip install ipywidgets==8.1.9`,
+    );
   }
   if (probe.dataPath && !probe.dataPath.includes(target.dataDir)) {
-    log(`note: ${probe.executable}'s Jupyter does not search ${target.dataDir}; add it with JUPYTER_PATH=${target.dataDir}`);
+    log(
+      `note: ${probe.executable}'s Jupyter does not search ${target.dataDir}; add it with JUPYTER_PATH=${target.dataDir}`,
+    );
   }
   log(`done; check with: npx convlens doctor`);
 }

@@ -46,7 +46,15 @@ export interface PythonProbe {
   tensorflowDir: string | null;
 }
 
-export const PYTHON_PACKAGES = ["jupyterlab", "notebook", "voila", "ipywidgets", "jupyterlab_widgets", "tensorflow-cpu", "tensorflow"] as const;
+export const PYTHON_PACKAGES = [
+  "jupyterlab",
+  "notebook",
+  "voila",
+  "ipywidgets",
+  "jupyterlab_widgets",
+  "tensorflow-cpu",
+  "tensorflow",
+] as const;
 
 const PROBE = `
 import json, os, sys, importlib.util as u
@@ -71,7 +79,11 @@ print(json.dumps(out))
 /** Asks a Python about itself; throws a convlens error naming the Python if it cannot run. */
 export function probePython(python: string): PythonProbe {
   try {
-    const out = execFileSync(python, ["-c", PROBE, JSON.stringify(PYTHON_PACKAGES)], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 60_000 });
+    const out = execFileSync(python, ["-c", PROBE, JSON.stringify(PYTHON_PACKAGES)], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+      timeout: 60_000,
+    });
     return JSON.parse(out) as PythonProbe;
   } catch (e) {
     const why = e instanceof Error ? e.message.split("\n")[0] : String(e);

@@ -16,7 +16,9 @@ export function tfjsNodeDir(from: string): string {
   try {
     return dirname(require.resolve("@tensorflow/tfjs-node/package.json", { paths: [from] }));
   } catch {
-    throw new Error(`convlens: @tensorflow/tfjs-node is not installed beside ${from}; reinstall convlens (npm install convlens --ignore-scripts)`);
+    throw new Error(
+      `convlens: @tensorflow/tfjs-node is not installed beside ${from}; reinstall convlens (npm install convlens --ignore-scripts)`,
+    );
   }
 }
 
@@ -71,16 +73,28 @@ export function buildBinding(dir: string, tensorflowDir: string, log: (line: str
   const lib = join(tensorflowDir, "libtensorflow_cc.so.2");
   const framework = join(tensorflowDir, "libtensorflow_framework.so.2");
   for (const file of [lib, framework, join(tensorflowDir, "include")]) {
-    if (!existsSync(file)) throw new Error(`convlens: the tensorflow wheel in ${tensorflowDir} has no ${file}; reinstall it (pip install --force-reinstall tensorflow-cpu==2.21.0)`);
+    if (!existsSync(file))
+      throw new Error(
+        `convlens: the tensorflow wheel in ${tensorflowDir} has no ${file}; reinstall it (pip install --force-reinstall tensorflow-cpu==2.21.0)`,
+      );
   }
   for (const tool of ["g++", "make"]) {
-    if (!onPath(tool)) throw new Error(`convlens: building tfjs-node's binding needs ${tool}: install a C++ compiler and make (e.g. apt-get install g++ make)`);
+    if (!onPath(tool))
+      throw new Error(
+        `convlens: building tfjs-node's binding needs ${tool}: install a C++ compiler and make (e.g. apt-get install g++ make)`,
+      );
   }
   let nodePreGyp: string;
   try {
-    nodePreGyp = join(dirname(require.resolve("@mapbox/node-pre-gyp/package.json", { paths: [dir] })), "bin", "node-pre-gyp");
+    nodePreGyp = join(
+      dirname(require.resolve("@mapbox/node-pre-gyp/package.json", { paths: [dir] })),
+      "bin",
+      "node-pre-gyp",
+    );
   } catch {
-    throw new Error(`convlens: @mapbox/node-pre-gyp (a dependency of tfjs-node) is missing beside ${dir}; reinstall convlens`);
+    throw new Error(
+      `convlens: @mapbox/node-pre-gyp (a dependency of tfjs-node) is missing beside ${dir}; reinstall convlens`,
+    );
   }
   log(`building tfjs-node's native binding against ${tensorflowDir} (about a minute)`);
   const built = existsSync(join(dir, "lib")) ? readdirSync(join(dir, "lib")).filter((n) => n.startsWith("napi-v")) : [];
@@ -112,15 +126,23 @@ export function buildBinding(dir: string, tensorflowDir: string, log: (line: str
  * Makes tfjs-node load its native backend: nothing if it already does (tfjs-node's own binary, or an
  * earlier build), else a build against tensorflowDir. Returns what it did.
  */
-export function ensureBinding(dir: string, tensorflowDir: string | null, log: (line: string) => void): "works" | "built" {
+export function ensureBinding(
+  dir: string,
+  tensorflowDir: string | null,
+  log: (line: string) => void,
+): "works" | "built" {
   if (checkBackend(dir).backend === "tensorflow") return "works";
   if (!tensorflowDir) {
-    throw new Error("convlens: tfjs-node's native binding does not load and this Python has no tensorflow to build it against; install it (pip install tensorflow-cpu==2.21.0) and run again, or pass --python PATH");
+    throw new Error(
+      "convlens: tfjs-node's native binding does not load and this Python has no tensorflow to build it against; install it (pip install tensorflow-cpu==2.21.0) and run again, or pass --python PATH",
+    );
   }
   buildBinding(dir, tensorflowDir, log);
   const after = checkBackend(dir);
   if (after.backend !== "tensorflow") {
-    throw new Error(`convlens: tfjs-node loaded the '${after.backend}' backend instead of 'tensorflow' after the build${after.problem ? `: ${after.problem}` : ""}`);
+    throw new Error(
+      `convlens: tfjs-node loaded the '${after.backend}' backend instead of 'tensorflow' after the build${after.problem ? `: ${after.problem}` : ""}`,
+    );
   }
   return "built";
 }
@@ -133,7 +155,9 @@ function main(argv: string[]): void {
     process.exit(2);
   }
   try {
-    const done = ensureBinding(tfjsNodeDir(join(__dirname, "..", "..")), probePython(python).tensorflowDir, (line) => process.stderr.write(`convlens: ${line}\n`));
+    const done = ensureBinding(tfjsNodeDir(join(__dirname, "..", "..")), probePython(python).tensorflowDir, (line) =>
+      process.stderr.write(`convlens: ${line}\n`),
+    );
     if (done === "built") process.stderr.write("convlens: tfjs-node loads the tensorflow backend\n");
   } catch (e) {
     process.stderr.write(`${(e as Error).message}\n`);
