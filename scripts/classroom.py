@@ -9,6 +9,7 @@ a session of its own so that Ctrl+C reaches only this process, and then waits fo
   SIGUSR1                                        restart the hub only (students' servers and the
                                                  proxy keep running).
 """
+
 import argparse
 import ipaddress
 import json
@@ -45,6 +46,20 @@ def say(text):
         pass  # the terminal is gone (closed: SIGHUP ends the class), the class still ends cleanly
 
 
+# flag, its CONVLENS_CLASSROOM_* variable, default, help
+OPTIONS = [
+    ("--port", "PORT", "8000", "the port students connect to"),
+    ("--ip", "IP", "127.0.0.1", "the address to listen on; 0.0.0.0 lets the lab's machines in"),
+    ("--password", "PASSWORD", None, "the class password, 8+ characters (default: a new one, printed)"),
+    ("--students", "STUDENTS", None, "names allowed to log in, comma separated (default: any name)"),
+    ("--students-file", "STUDENTS_FILE", None, "a file of allowed names, one a line, read again at each hub restart"),
+    ("--teacher", "TEACHER", "teacher", "the teacher's name, the hub's admin"),
+    ("--teacher-password", "TEACHER_PASSWORD", None, "the teacher's password, 32+ characters (default: a new one)"),
+    ("--cull-after", "CULL_AFTER", str(CULL_DEFAULT), "idle seconds before a student's server stops; 0: never"),
+    ("--dir", "DIR", str(ROOT / ".classroom"), "the classroom folder: the hub's files, logs, students' folders"),
+]
+
+
 def env_or(env, name, default=None):
     value = env.get(f"CONVLENS_CLASSROOM_{name}")
     return default if value in (None, "") else value
@@ -53,15 +68,9 @@ def env_or(env, name, default=None):
 def parse(argv, env):
     """The settings from flags, else CONVLENS_CLASSROOM_* variables, else defaults; Refusal if bad."""
     p = argparse.ArgumentParser(prog="npm run classroom --", description="A local JupyterHub for a class, on convlens.")
-    p.add_argument("--port", default=env_or(env, "PORT", "8000"), help="the port students connect to (default 8000; env CONVLENS_CLASSROOM_PORT)")
-    p.add_argument("--ip", default=env_or(env, "IP", "127.0.0.1"), help="the address to listen on (default 127.0.0.1, this machine only; the lab network needs this machine's address or 0.0.0.0)")
-    p.add_argument("--password", default=env_or(env, "PASSWORD"), help="the class password, 8 characters or more (default: a new one, printed; env CONVLENS_CLASSROOM_PASSWORD)")
-    p.add_argument("--students", default=env_or(env, "STUDENTS"), help="names allowed to log in, comma separated (default: any name with the password)")
-    p.add_argument("--students-file", default=env_or(env, "STUDENTS_FILE"), help="a file with one allowed name per line, read again when the hub restarts (kill -USR1)")
-    p.add_argument("--teacher", default=env_or(env, "TEACHER", "teacher"), help="the teacher's name, an admin of the hub (default teacher)")
-    p.add_argument("--teacher-password", default=env_or(env, "TEACHER_PASSWORD"), help="the teacher's password, 32 characters or more (default: a new one, printed)")
-    p.add_argument("--cull-after", default=env_or(env, "CULL_AFTER", str(CULL_DEFAULT)), help=f"stop a student's server after this many idle seconds (default {CULL_DEFAULT}; 0: never)")
-    p.add_argument("--dir", default=env_or(env, "DIR", str(ROOT / ".classroom")), help="the classroom folder: the hub's files, logs and one folder per student (default .classroom/ in the checkout)")
+    for flag, name, default, text in OPTIONS:
+        shown = f"default {default}; " if default else ""
+        p.add_argument(flag, default=env_or(env, name, default), help=f"{text} ({shown}env CONVLENS_CLASSROOM_{name})")
 
     def error(message):
         raise Refusal(f"{message}; npm run classroom -- --help lists the options")
@@ -80,18 +89,28 @@ def parse(argv, env):
     except ValueError:
         cull_after = -1
     if cull_after != 0 and not 10 <= cull_after <= 7 * 24 * 3600:
-        raise Refusal(f"--cull-after is idle seconds from 10 to a week, or 0 for never, not {a.cull_after!r}: npm run classroom -- --cull-after 3600")
+        raise Refusal(
+            f"--cull-after is idle seconds from 10 to a week, or 0 for never, not {a.cull_after!r}: "
+            "npm run classroom -- --cull-after 3600"
+        )
     if a.password is not None and len(a.password) < 8:
-        raise Refusal("the class password needs 8 characters or more (JupyterHub's shared-password rule): "
-                      "npm run classroom -- --password <8+ characters>, or CONVLENS_CLASSROOM_PASSWORD")
+        raise Refusal(
+            "the class password needs 8 characters or more (JupyterHub's shared-password rule): "
+            "npm run classroom -- --password <8+ characters>, or CONVLENS_CLASSROOM_PASSWORD"
+        )
     if a.teacher_password is not None and len(a.teacher_password) < 32:
-        raise Refusal("the teacher password needs 32 characters or more (JupyterHub's rule for admins); "
-                      "leave it out and a new one is printed")
+        raise Refusal(
+            "the teacher password needs 32 characters or more (JupyterHub's rule for admins); "
+            "leave it out and a new one is printed"
+        )
     if a.password is not None and a.password == a.teacher_password:
         raise Refusal("the class password and the teacher password must differ")
     teacher = a.teacher.strip()
     if not NAME.match(teacher):
-        raise Refusal(f"--teacher {teacher!r} is not a usable name: lower-case letters, digits, '.', '_' or '-', up to 32 characters")
+        raise Refusal(
+            f"--teacher {teacher!r} is not a usable name: "
+            "lower-case letters, digits, '.', '_' or '-', up to 32 characters"
+        )
     folder = Path(a.dir).expanduser().resolve()
     settings = {
         "port": int(a.port),
@@ -118,14 +137,22 @@ def students(settings):
         try:
             names += Path(settings["students_file"]).read_text().split()
         except OSError as e:
-            raise Refusal(f"cannot read --students-file {settings['students_file']}: {e.strerror}; give a file with one name per line") from None
+            raise Refusal(
+                f"cannot read --students-file {settings['students_file']}: {e.strerror}; "
+                "give a file with one name per line"
+            ) from None
     names = [n.strip() for n in names if n.strip()]
     for name in names:
         if not NAME.match(name):
-            raise Refusal(f"student name {name!r} is not usable: lower-case letters, digits, '.', '_' or '-', up to 32 characters, "
-                          "starting with a letter or digit")
+            raise Refusal(
+                f"student name {name!r} is not usable: "
+                "lower-case letters, digits, '.', '_' or '-', up to 32 characters, "
+                "starting with a letter or digit"
+            )
     if settings["teacher"] in names:
-        raise Refusal(f"{settings['teacher']!r} is the teacher's name; remove it from the students or pick another --teacher")
+        raise Refusal(
+            f"{settings['teacher']!r} is the teacher's name; remove it from the students or pick another --teacher"
+        )
     return sorted(set(names))
 
 
@@ -135,7 +162,9 @@ def check_folder(folder):
     if folder.is_dir() and any(folder.iterdir()) and not (folder / MARKER).exists():
         raise Refusal(f"--dir {folder} holds other files; give a new or empty folder, or one an earlier class used")
     if folder == ROOT or folder in ROOT.parents or folder == ROOT / "notebooks":
-        raise Refusal(f"--dir {folder} would put students' folders among convlens's own files; give a folder of its own")
+        raise Refusal(
+            f"--dir {folder} would put students' folders among convlens's own files; give a folder of its own"
+        )
     try:
         (folder / "logs").mkdir(parents=True, exist_ok=True)
         (folder / MARKER).touch()
@@ -149,7 +178,10 @@ def check_port(ip, port):
         try:
             s.bind((ip, port))
         except OSError as e:
-            raise Refusal(f"cannot listen on {ip}:{port} ({e.strerror}); pick another port: npm run classroom -- --port {port + 10}") from None
+            raise Refusal(
+                f"cannot listen on {ip}:{port} ({e.strerror}); "
+                f"pick another port: npm run classroom -- --port {port + 10}"
+            ) from None
 
 
 def free_port():
@@ -183,8 +215,16 @@ class Classroom:
     def spawn(self, cmd, log_name, env):
         log = open(self.logs / log_name, "ab")
         try:
-            return subprocess.Popen(cmd, cwd=self.folder, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                    start_new_session=True, preexec_fn=unblock_in_child)
+            return subprocess.Popen(
+                cmd,
+                cwd=self.folder,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=unblock_in_child,
+            )
         finally:
             log.close()
 
@@ -198,36 +238,69 @@ class Classroom:
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if process.poll() is not None:
-                raise RuntimeError(f"{what} exited with code {process.returncode}; its log ({self.logs / log_name}) ends:\n{self.log_tail(log_name)}")
+                raise RuntimeError(
+                    f"{what} exited with code {process.returncode}; "
+                    f"its log ({self.logs / log_name}) ends:\n{self.log_tail(log_name)}"
+                )
             if ready():
                 return
             # a child exiting ends the wait at once; Ctrl+C while starting ends the class
             info = signal.sigtimedwait(ENDS | {signal.SIGCHLD}, 0.2)
             if info and info.si_signo != signal.SIGCHLD:
                 raise RuntimeError(f"stopped while {what} was starting")
-        raise RuntimeError(f"{what} did not answer within {START_TIMEOUT} s; its log ({self.logs / log_name}) ends:\n{self.log_tail(log_name)}")
+        raise RuntimeError(
+            f"{what} did not answer within {START_TIMEOUT} s; "
+            f"its log ({self.logs / log_name}) ends:\n{self.log_tail(log_name)}"
+        )
 
     def start_proxy(self):
         env = {**os.environ, "CONFIGPROXY_AUTH_TOKEN": self.proxy_token}
-        cmd = [str(PROXY), "--ip", self.s["ip"], "--port", str(self.s["port"]), "--api-ip", "127.0.0.1", "--api-port", str(self.api_port),
-               "--default-target", f"http://127.0.0.1:{self.hub_port}", "--error-target", f"http://127.0.0.1:{self.hub_port}/hub/error"]
+        cmd = [
+            str(PROXY),
+            "--ip",
+            self.s["ip"],
+            "--port",
+            str(self.s["port"]),
+            "--api-ip",
+            "127.0.0.1",
+            "--api-port",
+            str(self.api_port),
+            "--default-target",
+            f"http://127.0.0.1:{self.hub_port}",
+            "--error-target",
+            f"http://127.0.0.1:{self.hub_port}/hub/error",
+        ]
         self.proxy = self.spawn(cmd, "proxy.log", env)
-        self.wait_until(lambda: answers(f"http://127.0.0.1:{self.api_port}/api/routes", self.proxy_token), self.proxy,
-                        "configurable-http-proxy", "proxy.log")
+        self.wait_until(
+            lambda: answers(f"http://127.0.0.1:{self.api_port}/api/routes", self.proxy_token),
+            self.proxy,
+            "configurable-http-proxy",
+            "proxy.log",
+        )
 
     def start_hub(self):
         self.s["students"] = students(self.s)
         settings = {
-            "DIR": str(self.folder), "IP": self.s["ip"], "PORT": str(self.s["port"]), "HUB_PORT": str(self.hub_port),
-            "PROXY_API_PORT": str(self.api_port), "PROXY_TOKEN": self.proxy_token, "SERVICE_TOKEN": self.service_token,
-            "PASSWORD": self.s["password"], "TEACHER": self.s["teacher"], "TEACHER_PASSWORD": self.s["teacher_password"],
-            "STUDENTS": ",".join(self.s["students"]), "CULL_AFTER": str(self.s["cull_after"]),
+            "DIR": str(self.folder),
+            "IP": self.s["ip"],
+            "PORT": str(self.s["port"]),
+            "HUB_PORT": str(self.hub_port),
+            "PROXY_API_PORT": str(self.api_port),
+            "PROXY_TOKEN": self.proxy_token,
+            "SERVICE_TOKEN": self.service_token,
+            "PASSWORD": self.s["password"],
+            "TEACHER": self.s["teacher"],
+            "TEACHER_PASSWORD": self.s["teacher_password"],
+            "STUDENTS": ",".join(self.s["students"]),
+            "CULL_AFTER": str(self.s["cull_after"]),
         }
         env = {k: v for k, v in os.environ.items() if not k.startswith("CONVLENS_CLASSROOM")}
         env.update({f"CONVLENS_CLASSROOM_{k}": v for k, v in settings.items()})
         env["PATH"] = f"{VENV / 'bin'}:{env.get('PATH', '')}"
         self.hub = self.spawn([str(VENV / "bin" / "jupyterhub"), "-f", str(CONFIG)], "hub.log", env)
-        self.wait_until(lambda: answers(f"http://127.0.0.1:{self.hub_port}/hub/api/"), self.hub, "JupyterHub", "hub.log")
+        self.wait_until(
+            lambda: answers(f"http://127.0.0.1:{self.hub_port}/hub/api/"), self.hub, "JupyterHub", "hub.log"
+        )
 
     def url(self):
         host = "127.0.0.1" if self.s["ip"] in ("0.0.0.0", "::") else self.s["ip"]
@@ -242,15 +315,20 @@ class Classroom:
         say(f"the classroom is open at {url}")
         for line in [
             f"students: open {url}, log in with their name ({who}) and the class password: {s['password']}",
-            f"teacher:  log in as {s['teacher']!r} with the teacher password: {s['teacher_password']}  (admin page: {url}hub/admin)",
-            f"each student works in their own folder, {rel}/students/<name>, which starts with a copy of the tutorial notebooks",
+            f"teacher:  log in as {s['teacher']!r} with the teacher password: {s['teacher_password']}"
+            f"  (admin page: {url}hub/admin)",
+            f"each student works in their own folder, {rel}/students/<name>, "
+            "which starts with a copy of the tutorial notebooks",
             f"a student's server stops {cull}; the student's notebooks stay and it starts again at the next login",
             f"logs: {rel}/logs/  ·  Ctrl+C ends the class (every student's server stops)",
-            f"kill -USR1 {os.getpid()} restarts the hub only: students keep working" + (" (the students file is read again)" if s["students_file"] else ""),
+            f"kill -USR1 {os.getpid()} restarts the hub only: students keep working"
+            + (" (the students file is read again)" if s["students_file"] else ""),
         ]:
             print(f"  {line}", flush=True)
         if s["ip"] == "127.0.0.1":
-            print("  (this machine only: --ip 0.0.0.0 lets the lab's machines in, at this machine's address)", flush=True)
+            print(
+                "  (this machine only: --ip 0.0.0.0 lets the lab's machines in, at this machine's address)", flush=True
+            )
 
     def restart_hub(self):
         say("restarting the hub (students' servers keep running)")
@@ -267,7 +345,11 @@ class Classroom:
         """Ends the class: the hub stops every student's server and itself, then the proxy stops."""
         if self.hub is not None and self.hub.poll() is None:
             try:
-                request(f"http://127.0.0.1:{self.hub_port}/hub/api/shutdown", self.service_token, {"servers": True, "proxy": False})
+                request(
+                    f"http://127.0.0.1:{self.hub_port}/hub/api/shutdown",
+                    self.service_token,
+                    {"servers": True, "proxy": False},
+                )
                 self.hub.wait(90)  # it stops each server (each shuts its kernels down), then itself
             except (OSError, subprocess.TimeoutExpired) as e:
                 say(f"the hub did not stop every server itself ({e}); stopping it")

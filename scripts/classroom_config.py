@@ -5,6 +5,7 @@ scripts/classroom.py checks the options, starts the proxy and runs
 Every file the hub writes is in the classroom folder: its database, its cookie secret, and one
 folder per student (the student's home: their notebooks, and Jupyter's runtime files).
 """
+
 import os
 import shutil
 import sys
@@ -89,15 +90,33 @@ def copy_tutorials(spawner):
 c.Spawner.pre_spawn_hook = copy_tutorials
 
 services = [{"name": "convlens-classroom", "api_token": setting("SERVICE_TOKEN")}]
-roles = [{"name": "convlens-classroom", "scopes": ["shutdown", "list:users", "read:servers"], "services": ["convlens-classroom"]}]
+roles = [
+    {
+        "name": "convlens-classroom",
+        "scopes": ["shutdown", "list:users", "read:servers"],
+        "services": ["convlens-classroom"],
+    }
+]
 if cull_after:
     c.JupyterHub.last_activity_interval = min(300, max(5, cull_after // 3))
-    services.append({
-        "name": "idle-culler",
-        "command": [sys.executable, "-m", "jupyterhub_idle_culler",
-                    f"--timeout={cull_after}", f"--cull-every={min(300, max(5, cull_after // 3))}"],
-    })
-    roles.append({"name": "idle-culler", "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"],
-                  "services": ["idle-culler"]})
+    services.append(
+        {
+            "name": "idle-culler",
+            "command": [
+                sys.executable,
+                "-m",
+                "jupyterhub_idle_culler",
+                f"--timeout={cull_after}",
+                f"--cull-every={min(300, max(5, cull_after // 3))}",
+            ],
+        }
+    )
+    roles.append(
+        {
+            "name": "idle-culler",
+            "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"],
+            "services": ["idle-culler"],
+        }
+    )
 c.JupyterHub.services = services
 c.JupyterHub.load_roles = roles

@@ -1,6 +1,7 @@
 """What the classroom tests share: `npm run classroom` in a temp folder (its processes found and
 ended through /proc, whatever happens), a student as a browser would be (log-in form, cookies,
 an API token), and a kernel over the user server's websocket, all through the proxy on loopback."""
+
 import json
 import os
 import queue
@@ -62,7 +63,7 @@ def children_of(parent):
             stat = Path(f"/proc/{pid}/stat").read_text()
         except OSError:
             continue
-        if int(stat[stat.rindex(")") + 2:].split()[1]) == parent and alive(pid):
+        if int(stat[stat.rindex(")") + 2 :].split()[1]) == parent and alive(pid):
             found.append(pid)
     return found
 
@@ -102,11 +103,33 @@ class Classroom:
         self.folder = Path(folder).resolve()
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "CONVLENS_CLASSROOM_PASSWORD": PASSWORD, "CONVLENS_CLASSROOM_TEACHER_PASSWORD": TEACHER_PASSWORD}
-        cmd = [str(ROOT / ".venv" / "bin" / "python"), str(ROOT / "scripts" / "classroom.py"), "--dir", str(self.folder), "--port", str(self.port),
-               *(["--students", students] if students else []), "--cull-after", str(cull_after), *args]
-        self.process = subprocess.Popen(cmd, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                        stderr=subprocess.STDOUT, text=True, start_new_session=True)
+        env = {
+            **os.environ,
+            "CONVLENS_CLASSROOM_PASSWORD": PASSWORD,
+            "CONVLENS_CLASSROOM_TEACHER_PASSWORD": TEACHER_PASSWORD,
+        }
+        cmd = [
+            str(ROOT / ".venv" / "bin" / "python"),
+            str(ROOT / "scripts" / "classroom.py"),
+            "--dir",
+            str(self.folder),
+            "--port",
+            str(self.port),
+            *(["--students", students] if students else []),
+            "--cull-after",
+            str(cull_after),
+            *args,
+        ]
+        self.process = subprocess.Popen(
+            cmd,
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
         self.output = []
         self.lines = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
@@ -127,9 +150,14 @@ class Classroom:
             try:
                 line = self.lines.get(timeout=max(0.0, deadline - time.monotonic()))
             except queue.Empty:
-                raise AssertionError(f"no line matching {pattern!r} within {timeout} s; output:\n{''.join(self.output)}") from None
+                raise AssertionError(
+                    f"no line matching {pattern!r} within {timeout} s; output:\n{''.join(self.output)}"
+                ) from None
             if line is None:
-                raise AssertionError(f"npm run classroom ended (code {self.process.wait()}) before {pattern!r}; output:\n{''.join(self.output)}")
+                raise AssertionError(
+                    f"npm run classroom ended (code {self.process.wait()}) before {pattern!r}; "
+                    f"output:\n{''.join(self.output)}"
+                )
             match = re.search(pattern, line)
             if match:
                 return match
@@ -175,21 +203,29 @@ class Student:
         self.browser.get(f"{self.url}/hub/login").raise_for_status()
         r = self.login(name, password)
         assert r.status_code == 302, f"{name} could not log in: {r.status_code} {r.text[:300]}"
-        r = self.browser.post(f"{self.url}/hub/api/users/{name}/tokens", json={"note": "classroom test"},
-                              headers={"X-XSRFToken": self.browser.cookies["_xsrf"]})
+        r = self.browser.post(
+            f"{self.url}/hub/api/users/{name}/tokens",
+            json={"note": "classroom test"},
+            headers={"X-XSRFToken": self.browser.cookies["_xsrf"]},
+        )
         assert r.status_code == 201, r.text
         self.token = r.json()["token"]
         self.headers = {"Authorization": f"token {self.token}"}
 
     def login(self, name, password):
-        return self.browser.post(f"{self.url}/hub/login", data={"username": name, "password": password, "_xsrf": self.browser.cookies["_xsrf"]},
-                                 allow_redirects=False)
+        return self.browser.post(
+            f"{self.url}/hub/login",
+            data={"username": name, "password": password, "_xsrf": self.browser.cookies["_xsrf"]},
+            allow_redirects=False,
+        )
 
     def start_server(self, timeout=180):
         """Starts the student's server and follows the hub's progress events until it is ready."""
         r = requests.post(f"{self.url}/hub/api/users/{self.name}/server", headers=self.headers)
         assert r.status_code in (201, 202), r.text
-        with requests.get(f"{self.url}/hub/api/users/{self.name}/server/progress", headers=self.headers, stream=True, timeout=timeout) as events:
+        with requests.get(
+            f"{self.url}/hub/api/users/{self.name}/server/progress", headers=self.headers, stream=True, timeout=timeout
+        ) as events:
             for line in events.iter_lines():
                 if not line.startswith(b"data:"):
                     continue
@@ -206,8 +242,11 @@ class Student:
         return r.json()["servers"].get("")
 
     def api(self, method, path, owner=None, **kwargs):
-        """A request to a user server's REST API (the student's own unless owner is given), with this student's token."""
-        return requests.request(method, f"{self.url}/user/{owner or self.name}/api/{path}", headers=self.headers, **kwargs)
+        """A request to a user server's REST API (the student's own unless owner is given), with this
+        student's token."""
+        return requests.request(
+            method, f"{self.url}/user/{owner or self.name}/api/{path}", headers=self.headers, **kwargs
+        )
 
     def start_kernel(self):
         r = self.api("POST", "kernels", json={"name": "convlens"})
@@ -215,7 +254,9 @@ class Student:
         return r.json()["id"]
 
     def channel(self, kernel_id, owner=None):
-        return KernelChannel(f"{self.url.replace('http', 'ws')}/user/{owner or self.name}/api/kernels/{kernel_id}/channels", self.headers)
+        return KernelChannel(
+            f"{self.url.replace('http', 'ws')}/user/{owner or self.name}/api/kernels/{kernel_id}/channels", self.headers
+        )
 
 
 class KernelChannel:
@@ -223,15 +264,37 @@ class KernelChannel:
 
     def __init__(self, url, headers):
         self.session = uuid.uuid4().hex
-        self.ws = websocket.create_connection(f"{url}?session_id={self.session}", header=[f"{k}: {v}" for k, v in headers.items()], timeout=180)
+        self.ws = websocket.create_connection(
+            f"{url}?session_id={self.session}", header=[f"{k}: {v}" for k, v in headers.items()], timeout=180
+        )
 
     def send_execute(self, code):
         msg_id = uuid.uuid4().hex
-        self.ws.send(json.dumps({
-            "header": {"msg_id": msg_id, "username": "student", "session": self.session, "msg_type": "execute_request", "version": "5.3"},
-            "parent_header": {}, "metadata": {}, "channel": "shell", "buffers": [],
-            "content": {"code": code, "silent": False, "store_history": True, "user_expressions": {}, "allow_stdin": False, "stop_on_error": True},
-        }))
+        self.ws.send(
+            json.dumps(
+                {
+                    "header": {
+                        "msg_id": msg_id,
+                        "username": "student",
+                        "session": self.session,
+                        "msg_type": "execute_request",
+                        "version": "5.3",
+                    },
+                    "parent_header": {},
+                    "metadata": {},
+                    "channel": "shell",
+                    "buffers": [],
+                    "content": {
+                        "code": code,
+                        "silent": False,
+                        "store_history": True,
+                        "user_expressions": {},
+                        "allow_stdin": False,
+                        "stop_on_error": True,
+                    },
+                }
+            )
+        )
         return msg_id
 
     def messages(self):
@@ -260,7 +323,11 @@ class KernelChannel:
     def run_ok(self, code):
         """Runs code that must succeed; returns its stdout."""
         reply, outputs = self.execute(code)
-        problems = [m["content"] for m in outputs if m["msg_type"] == "error" or (m["msg_type"] == "stream" and m["content"]["name"] == "stderr")]
+        problems = [
+            m["content"]
+            for m in outputs
+            if m["msg_type"] == "error" or (m["msg_type"] == "stream" and m["content"]["name"] == "stderr")
+        ]
         assert reply["status"] == "ok" and not problems, (reply, problems)
         return "".join(m["content"]["text"] for m in outputs if m["msg_type"] == "stream")
 

@@ -3,6 +3,7 @@ proxy, real student servers and convlens kernels, over HTTP and websockets on lo
 classroom folder is a temp folder outside the checkout (no node_modules above it). The tests run
 in order on one classroom: log-in, a server with the kernel, the tutorial cells, isolation, a
 killed kernel, a hub restart, the end of the class. Culling is test_culling.py."""
+
 import os
 import signal
 import subprocess
@@ -13,8 +14,18 @@ from pathlib import Path
 import pytest
 import requests
 import websocket
-from classroom_harness import (PASSWORD, TEACHER_PASSWORD, Classroom, Student, alive, classroom_processes, cmdline,
-                               environ, kernel_pid, wait_for)
+from classroom_harness import (
+    PASSWORD,
+    TEACHER_PASSWORD,
+    Classroom,
+    Student,
+    alive,
+    classroom_processes,
+    cmdline,
+    environ,
+    kernel_pid,
+    wait_for,
+)
 from conftest import ROOT
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="processes are found through /proc")
@@ -80,8 +91,11 @@ def test_students_log_in_with_the_class_password_only(classroom):
     s.get(f"{classroom.url}/hub/login").raise_for_status()
 
     def login(name, password):
-        return s.post(f"{classroom.url}/hub/login", data={"username": name, "password": password, "_xsrf": s.cookies["_xsrf"]},
-                      allow_redirects=False).status_code
+        return s.post(
+            f"{classroom.url}/hub/login",
+            data={"username": name, "password": password, "_xsrf": s.cookies["_xsrf"]},
+            allow_redirects=False,
+        ).status_code
 
     assert login("alice", "wrong-password") == 403
     assert login("carol", PASSWORD) == 403, "a name not on the list must not get in"
@@ -104,10 +118,16 @@ def test_a_students_server_offers_the_convlens_kernel_and_a_copy_of_the_tutorial
 
 def test_a_kernel_through_the_hub_runs_the_tutorials_import_and_seed_cells(classroom, alice, alice_kernel):
     channel = alice.channel(alice_kernel)
-    assert channel.run_ok(f"{IMPORT_CELL}\nconsole.log(process.cwd());").strip() == str(classroom.folder / "students" / "alice")
+    assert channel.run_ok(f"{IMPORT_CELL}\nconsole.log(process.cwd());").strip() == str(
+        classroom.folder / "students" / "alice"
+    )
     reply, outputs = channel.execute(SEED_CELL)
     channel.close()
-    problems = [m["content"] for m in outputs if m["msg_type"] == "error" or (m["msg_type"] == "stream" and m["content"]["name"] == "stderr")]
+    problems = [
+        m["content"]
+        for m in outputs
+        if m["msg_type"] == "error" or (m["msg_type"] == "stream" and m["content"]["name"] == "stderr")
+    ]
     assert reply["status"] == "ok" and not problems, (reply, problems)
     displays = [m["content"]["data"] for m in outputs if m["msg_type"] == "display_data"]
     assert any("application/vnd.jupyter.widget-view+json" in d and "image/png" in d for d in displays), displays
@@ -117,8 +137,13 @@ def test_a_kernel_through_the_hub_runs_the_tutorials_import_and_seed_cells(class
 
 def test_one_students_token_and_cookies_do_not_open_another_students_server(classroom, alice, bob):
     bob_kernel = bob.start_kernel()
-    for method, path in [("GET", "kernels"), ("GET", f"kernels/{bob_kernel}"), ("GET", "contents"),
-                         ("GET", "contents/01-visualise-filters-and-feature-maps.ipynb"), ("POST", "kernels")]:
+    for method, path in [
+        ("GET", "kernels"),
+        ("GET", f"kernels/{bob_kernel}"),
+        ("GET", "contents"),
+        ("GET", "contents/01-visualise-filters-and-feature-maps.ipynb"),
+        ("POST", "kernels"),
+    ]:
         r = alice.api(method, path, owner="bob", json={"name": "convlens"} if method == "POST" else None)
         assert r.status_code == 403, (method, path, r.status_code)
         assert method == "POST" or bob.api(method, path).status_code == 200, (method, path)
@@ -135,7 +160,11 @@ def test_one_students_token_and_cookies_do_not_open_another_students_server(clas
     own_cookie = alice.browser.cookies["jupyterhub-user-alice"]
     hub_cookies = {c.name: c.value for c in alice.browser.cookies if c.name.startswith("jupyterhub")}
     for path in ["api/contents", f"api/kernels/{bob_kernel}"]:
-        r = requests.get(f"{classroom.url}/user/bob/{path}", cookies={**hub_cookies, "jupyterhub-user-bob": own_cookie}, allow_redirects=False)
+        r = requests.get(
+            f"{classroom.url}/user/bob/{path}",
+            cookies={**hub_cookies, "jupyterhub-user-bob": own_cookie},
+            allow_redirects=False,
+        )
         assert r.status_code == 403, (path, r.status_code)
     assert len(bob.api("GET", "kernels").json()) == 1
 
@@ -145,9 +174,15 @@ def test_a_kernel_killed_mid_cell_restarts_and_leaves_the_others_working(classro
     channel = bob.channel(bob_kernel)
     try:
         # a cell that never ends, busy computing (after a second, in which its first output goes out)
-        msg_id = channel.send_execute('console.log("started");\nawait new Promise((r) => setTimeout(r, 1000));\nwhile (true) {}')
+        msg_id = channel.send_execute(
+            'console.log("started");\nawait new Promise((r) => setTimeout(r, 1000));\nwhile (true) {}'
+        )
         for msg in channel.messages():  # the cell is running once its first output arrives
-            if msg["msg_type"] == "stream" and msg["parent_header"].get("msg_id") == msg_id and "started" in msg["content"]["text"]:
+            if (
+                msg["msg_type"] == "stream"
+                and msg["parent_header"].get("msg_id") == msg_id
+                and "started" in msg["content"]["text"]
+            ):
                 break
         pid = kernel_pid(classroom.folder, bob_kernel)
         assert pid, "bob's kernel process was not found"
@@ -165,7 +200,9 @@ def test_a_kernel_killed_mid_cell_restarts_and_leaves_the_others_working(classro
     assert restarted != pid and not alive(pid)
     channel = bob.channel(bob_kernel)
     try:
-        assert channel.run_ok(f"{IMPORT_CELL}\nconsole.log(convLayers(await shapesCnn()).length > 0);").strip() == "true"
+        assert (
+            channel.run_ok(f"{IMPORT_CELL}\nconsole.log(convLayers(await shapesCnn()).length > 0);").strip() == "true"
+        )
     finally:
         channel.close()
 
@@ -210,26 +247,37 @@ def test_ending_the_class_stops_every_server_and_kernel(classroom, alice, bob):
 
 
 def test_npm_run_classroom_is_the_entry_point():
-    r = subprocess.run(["npm", "run", "--silent", "classroom", "--", "--help"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    r = subprocess.run(
+        ["npm", "run", "--silent", "classroom", "--", "--help"], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
     assert r.returncode == 0 and "--students" in r.stdout and "--cull-after" in r.stdout, r.stdout + r.stderr
 
 
 def run_classroom_py(*args, env=None):
-    return subprocess.run([str(ROOT / ".venv" / "bin" / "python"), str(ROOT / "scripts" / "classroom.py"), *args],
-                          cwd=ROOT, env={**os.environ, **(env or {})}, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "python"), str(ROOT / "scripts" / "classroom.py"), *args],
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--port", "70000"], "--port must be a port number from 1 to 65535"),
-    (["--password", "short"], "the class password needs 8 characters or more"),
-    (["--students", "alice,Bob Smith!"], "student name 'Bob' is not usable"),
-    (["--students", "alice,teacher"], "'teacher' is the teacher's name"),
-    (["--cull-after", "3"], "--cull-after is idle seconds from 10"),
-    (["--ip", "localhost:80"], "--ip must be an IP address"),
-    (["--teacher-password", "x" * 10], "the teacher password needs 32 characters or more"),
-    (["--students-file", "/nonexistent/class.txt"], "cannot read --students-file"),
-    (["--frobnicate"], "unrecognized arguments: --frobnicate"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--port", "70000"], "--port must be a port number from 1 to 65535"),
+        (["--password", "short"], "the class password needs 8 characters or more"),
+        (["--students", "alice,Bob Smith!"], "student name 'Bob' is not usable"),
+        (["--students", "alice,teacher"], "'teacher' is the teacher's name"),
+        (["--cull-after", "3"], "--cull-after is idle seconds from 10"),
+        (["--ip", "localhost:80"], "--ip must be an IP address"),
+        (["--teacher-password", "x" * 10], "the teacher password needs 32 characters or more"),
+        (["--students-file", "/nonexistent/class.txt"], "cannot read --students-file"),
+        (["--frobnicate"], "unrecognized arguments: --frobnicate"),
+    ],
+)
 def test_bad_options_are_refused_with_the_fix(tmp_path, args, message):
     r = run_classroom_py("--dir", str(tmp_path / "room"), *args)
     assert r.returncode == 2, r.stdout + r.stderr
@@ -239,6 +287,7 @@ def test_bad_options_are_refused_with_the_fix(tmp_path, args, message):
 
 def test_a_busy_port_and_a_foreign_folder_are_refused(tmp_path):
     import socket
+
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()

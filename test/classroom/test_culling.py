@@ -1,5 +1,9 @@
 """Issue 18: with a short idle timeout (npm run classroom -- --cull-after 10), jupyterhub-idle-culler,
-run by the hub as a service, stops a student's idle server, and the server's kernel ends with it."""
+run by the hub as a service, stops a student's idle server, and the server's kernel ends with it.
+This classroom ends with SIGHUP, as when its terminal is closed."""
+
+import os
+import signal
 import sys
 import tempfile
 from pathlib import Path
@@ -21,10 +25,14 @@ def classroom():
 
 
 def test_an_idle_server_is_stopped_and_its_kernel_ends(classroom):
-    assert any("idle_culler" in cmdline(pid) and "--timeout=10" in cmdline(pid) for pid in children_of(classroom.children()["hub"]))
+    assert any(
+        "idle_culler" in cmdline(pid) and "--timeout=10" in cmdline(pid)
+        for pid in children_of(classroom.children()["hub"])
+    )
     carol = Student(classroom, "carol")
     carol.start_server()
-    assert carol.api("PUT", "contents/mine.txt", json={"type": "file", "format": "text", "content": "my notes"}).status_code == 201
+    notes = {"type": "file", "format": "text", "content": "my notes"}
+    assert carol.api("PUT", "contents/mine.txt", json=notes).status_code == 201
     kernel_id = carol.start_kernel()
     kernel = wait_for("carol's kernel process", lambda: kernel_pid(classroom.folder, kernel_id), 60)
     server = [pid for pid in classroom_processes(classroom.folder) if "jupyterhub-singleuser" in cmdline(pid)]
@@ -37,3 +45,8 @@ def test_an_idle_server_is_stopped_and_its_kernel_ends(classroom):
     carol.start_server()
     assert carol.api("GET", "contents/mine.txt").json()["content"] == "my notes"
     assert (classroom.folder / "students" / "carol" / "images").is_dir()
+    # a closed terminal (SIGHUP) ends the class as Ctrl+C does: her new server stops too
+    os.killpg(classroom.process.pid, signal.SIGHUP)
+    classroom.expect("the class has ended", 120)
+    assert classroom.process.wait(30) == 0
+    assert classroom_processes(classroom.folder) == []

@@ -8,7 +8,13 @@ import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "nod
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { compilerPaths, ownPackageOf, ownPackages, packageDir, resolveOwnPackages } from "../../kernel-helpers/src/kernel/own-packages";
+import {
+  compilerPaths,
+  ownPackageOf,
+  ownPackages,
+  packageDir,
+  resolveOwnPackages,
+} from "../../kernel-helpers/src/kernel/own-packages";
 import { ROOT } from "../support/jupyterlab";
 
 const base = realpathSync(mkdtempSync(join(tmpdir(), "convlens-own-packages-")));
@@ -23,8 +29,16 @@ function writePackage(dir: string, name: string, dependencies: Record<string, st
 
 // an installed convlens: fflate hoisted, tfjs-node nested, tfjs-node's @tensorflow/tfjs hoisted
 const app = join(base, "app", "node_modules");
-const convlens = writePackage(join(app, "convlens"), "convlens", { "@tensorflow/tfjs-node": "1", fflate: "1", tslab: "1", missing: "1" });
-const tfjsNode = writePackage(join(convlens, "node_modules", "@tensorflow", "tfjs-node"), "@tensorflow/tfjs-node", { "@tensorflow/tfjs": "1", tar: "1" });
+const convlens = writePackage(join(app, "convlens"), "convlens", {
+  "@tensorflow/tfjs-node": "1",
+  fflate: "1",
+  tslab: "1",
+  missing: "1",
+});
+const tfjsNode = writePackage(join(convlens, "node_modules", "@tensorflow", "tfjs-node"), "@tensorflow/tfjs-node", {
+  "@tensorflow/tfjs": "1",
+  tar: "1",
+});
 const tfjs = writePackage(join(app, "@tensorflow", "tfjs"), "@tensorflow/tfjs");
 const fflate = writePackage(join(app, "fflate"), "fflate");
 writePackage(join(app, "tar"), "tar");
@@ -62,7 +76,12 @@ test("own packages: convlens, its dependencies, and the @tensorflow packages bel
 test("the checkout's own packages include the TensorFlow.js packages cells import", () => {
   const own = ownPackages(join(ROOT, "kernel-helpers"));
   assert.equal(own.get("convlens"), realpathSync(join(ROOT, "kernel-helpers")));
-  for (const name of ["@tensorflow/tfjs-node", "@tensorflow/tfjs", "@tensorflow/tfjs-core", "@tensorflow/tfjs-layers"]) {
+  for (const name of [
+    "@tensorflow/tfjs-node",
+    "@tensorflow/tfjs",
+    "@tensorflow/tfjs-core",
+    "@tensorflow/tfjs-layers",
+  ]) {
     assert.equal(own.get(name), realpathSync(join(ROOT, "node_modules", name)), name);
   }
   assert.equal(own.has("tslab"), false);

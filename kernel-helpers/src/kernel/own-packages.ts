@@ -41,14 +41,16 @@ export function packageDir(name: string, from: string): string | undefined {
 export function ownPackages(root: string): OwnPackages {
   const rootDir = realpathSync(root);
   const found = new Map<string, string>([[manifest(rootDir).name, rootDir]]);
-  const dependencies = (dir: string) => Object.keys(manifest(dir).dependencies ?? {}).map((name) => ({ name, from: dir }));
+  const dependencies = (dir: string) =>
+    Object.keys(manifest(dir).dependencies ?? {}).map((name) => ({ name, from: dir }));
   const queue = dependencies(rootDir);
   for (let next = queue.shift(); next; next = queue.shift()) {
     if (found.has(next.name) || next.name === "tslab") continue;
     const dir = packageDir(next.name, next.from);
     if (!dir) continue; // not installed (optional): the import fails with Node's own message
     found.set(next.name, dir);
-    if (next.name.startsWith("@tensorflow/")) queue.push(...dependencies(dir).filter((d) => d.name.startsWith("@tensorflow/")));
+    if (next.name.startsWith("@tensorflow/"))
+      queue.push(...dependencies(dir).filter((d) => d.name.startsWith("@tensorflow/")));
   }
   return found;
 }
@@ -56,7 +58,10 @@ export function ownPackages(root: string): OwnPackages {
 /** The own package a module request names ("convlens", "@tensorflow/tfjs-node/dist/x"), if any. */
 export function ownPackageOf(packages: OwnPackages, request: string): string | undefined {
   const scoped = request.startsWith("@");
-  const name = request.split("/").slice(0, scoped ? 2 : 1).join("/");
+  const name = request
+    .split("/")
+    .slice(0, scoped ? 2 : 1)
+    .join("/");
   return packages.has(name) ? name : undefined;
 }
 
