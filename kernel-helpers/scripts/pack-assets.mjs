@@ -12,6 +12,8 @@ const pkg = join(dirname(fileURLToPath(import.meta.url)), "..");
 const require = createRequire(import.meta.url);
 const { TRAINING_PHOTOS, packagedPhotoPath, photoPath } = require(join(pkg, "dist", "demo", "photos.js"));
 
+// the project's licence, which npm ships from a package's own folder
+cpSync(join(pkg, "..", "LICENSE"), join(pkg, "LICENSE"));
 rmSync(join(pkg, "models"), { recursive: true, force: true });
 rmSync(join(pkg, "photos"), { recursive: true, force: true });
 for (const name of ["demo-cnn", "shapes-cnn"]) {
