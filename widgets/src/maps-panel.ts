@@ -228,6 +228,20 @@ function unitValue(planes: Planes, channel: number, row: number, col: number): {
   return { value: planes.offset[channel] + planes.scale[channel] * code, exact: false };
 }
 
+/** Channel `channel` as the plane laid over the input image, over colour range [zmin, zmax]. */
+function overlayPlane(planes: Planes, channel: number, [zmin, zmax]: [number, number]) {
+  const rows = planeRows(planes, channel);
+  return { height: planes.height, width: planes.width, value: (y: number, x: number) => rows[y][x], zmin, zmax };
+}
+
+/** Writes a unit's value into the readout (text, and data-value / data-exact for tests); the text. */
+function writeReadout(readout: HTMLElement, where: string, value: number, exact: boolean): string {
+  readout.textContent = `${where}: ${exact ? "" : "≈ "}${formatFloat32(value)}`;
+  readout.dataset.value = String(value);
+  readout.dataset.exact = String(exact);
+  return readout.textContent;
+}
+
 /** The input image (with its receptive-field box and overlay), if the panel has one, above the side column. */
 function mapsSide(panel: MapsPanel): {
   frame: ReturnType<typeof imageFrame> | null;
@@ -265,16 +279,7 @@ export function mapsView(panel: MapsPanel, ctx: PanelContext, spec: MapsViewSpec
     if (!frame) return;
     const channel = hovered ?? enlarged ?? pageChannels[0];
     if (!ui.overlay || channel === undefined) return frame.overlay(null, ui.colour, ui.opacity);
-    const [zmin, zmax] = spec.range(channel);
-    const rows = planeRows(planes, channel);
-    const plane = {
-      height: planes.height,
-      width: planes.width,
-      value: (y: number, x: number) => rows[y][x],
-      zmin,
-      zmax,
-    };
-    frame.overlay(plane, ui.colour, ui.opacity);
+    frame.overlay(overlayPlane(planes, channel, spec.range(channel)), ui.colour, ui.opacity);
   }
 
   /** The receptive-field box and the overlay for unit (row, col) of `channel`. */
@@ -312,10 +317,8 @@ export function mapsView(panel: MapsPanel, ctx: PanelContext, spec: MapsViewSpec
   }
 
   function show(where: string, value: number, exact: boolean, tooltip: boolean): void {
-    readout.textContent = `${where}: ${exact ? "" : "≈ "}${formatFloat32(value)}`;
-    if (tooltip) grid?.tip(readout.textContent);
-    readout.dataset.value = String(value);
-    readout.dataset.exact = String(exact);
+    const text = writeReadout(readout, where, value, exact);
+    if (tooltip) grid?.tip(text);
   }
 
   function onHover(tile: number, row: number, col: number): void {
@@ -364,9 +367,9 @@ export function mapsView(panel: MapsPanel, ctx: PanelContext, spec: MapsViewSpec
         else void enlarge(channel);
       },
     });
-    if (disposed)
+    if (disposed) {
       drawn.dispose(); // the panel went while Plotly painted: nothing else would purge it
-    else {
+    } else {
       grid = drawn;
       gridHost.dataset.heatmaps = String(pageChannels.length);
     }
