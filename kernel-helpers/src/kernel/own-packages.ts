@@ -12,8 +12,14 @@ import { existsSync, readFileSync, realpathSync } from "node:fs";
 import Module from "node:module";
 import { dirname, join, resolve } from "node:path";
 
-/** Package name → its folder (real path), for the packages the kernel resolves to its own copies. */
-export type OwnPackages = ReadonlyMap<string, string>;
+/** Where a package is: its folder (real path), and the folder whose node_modules holds it. */
+export interface OwnPackage {
+  dir: string;
+  base: string;
+}
+
+/** Package name → where it is, for the packages the kernel resolves to its own copies. */
+export type OwnPackages = ReadonlyMap<string, OwnPackage>;
 
 interface Manifest {
   name: string;
@@ -24,12 +30,12 @@ function manifest(dir: string): Manifest {
   return JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as Manifest;
 }
 
-/** The folder Node finds `name` in from `from`: node_modules/<name> in `from` or the nearest folder above. */
-export function packageDir(name: string, from: string): string | undefined {
-  for (let dir = resolve(from); ; dir = dirname(dir)) {
-    const candidate = join(dir, "node_modules", name);
-    if (existsSync(join(candidate, "package.json"))) return realpathSync(candidate);
-    if (dirname(dir) === dir) return undefined;
+/** Where Node finds `name` from `from`: node_modules/<name> in `from` or the nearest folder above. */
+export function findPackage(name: string, from: string): OwnPackage | undefined {
+  for (let base = resolve(from); ; base = dirname(base)) {
+    const candidate = join(base, "node_modules", name);
+    if (existsSync(join(candidate, "package.json"))) return { dir: realpathSync(candidate), base };
+    if (dirname(base) === base) return undefined;
   }
 }
 
@@ -40,17 +46,17 @@ export function packageDir(name: string, from: string): string | undefined {
  */
 export function ownPackages(root: string): OwnPackages {
   const rootDir = realpathSync(root);
-  const found = new Map<string, string>([[manifest(rootDir).name, rootDir]]);
+  const found = new Map<string, OwnPackage>([[manifest(rootDir).name, { dir: rootDir, base: rootDir }]]);
   const dependencies = (dir: string) =>
     Object.keys(manifest(dir).dependencies ?? {}).map((name) => ({ name, from: dir }));
   const queue = dependencies(rootDir);
   for (let next = queue.shift(); next; next = queue.shift()) {
     if (found.has(next.name) || next.name === "tslab") continue;
-    const dir = packageDir(next.name, next.from);
-    if (!dir) continue; // not installed (optional): the import fails with Node's own message
-    found.set(next.name, dir);
+    const where = findPackage(next.name, next.from);
+    if (!where) continue; // not installed (optional): the import fails with Node's own message
+    found.set(next.name, where);
     if (next.name.startsWith("@tensorflow/"))
-      queue.push(...dependencies(dir).filter((d) => d.name.startsWith("@tensorflow/")));
+      queue.push(...dependencies(where.dir).filter((d) => d.name.startsWith("@tensorflow/")));
   }
   return found;
 }
@@ -68,7 +74,7 @@ export function ownPackageOf(packages: OwnPackages, request: string): string | u
 /** TypeScript's `paths` option mapping each own package (and its subpaths) to its folder. */
 export function compilerPaths(packages: OwnPackages): Record<string, string[]> {
   const paths: Record<string, string[]> = {};
-  for (const [name, dir] of packages) {
+  for (const [name, { dir }] of packages) {
     paths[name] = [dir];
     paths[`${name}/*`] = [`${dir}/*`];
   }
@@ -78,10 +84,11 @@ export function compilerPaths(packages: OwnPackages): Record<string, string[]> {
 type ResolveFilename = (request: string, parent: unknown, isMain: boolean, options?: { paths?: string[] }) => string;
 
 /**
- * Makes Node's require resolve own packages as the package at `root` does: the first one by its
- * folder, the others from that folder (so their `exports` still apply). Module._resolveFilename
- * is the one resolver behind every require in the process (it is what tsx, module-alias and
- * tsconfig-paths hook too); Node 20 has no public synchronous hook for CommonJS.
+ * Makes Node's require resolve own packages to the copies ownPackages found: the package at `root`
+ * by its folder, the others from the folder whose node_modules holds them (so their `exports`
+ * still apply). Module._resolveFilename is the one resolver behind every require in the process
+ * (it is what tsx, module-alias and tsconfig-paths hook too); Node 20 has no public synchronous
+ * hook for CommonJS.
  */
 export function resolveOwnPackages(root: string, packages: OwnPackages): void {
   const rootDir = realpathSync(root);
@@ -90,8 +97,9 @@ export function resolveOwnPackages(root: string, packages: OwnPackages): void {
   const original = resolver._resolveFilename;
   resolver._resolveFilename = function (request, parent, isMain, options) {
     const name = ownPackageOf(packages, request);
+    const own = name === undefined ? undefined : packages.get(name);
+    if (!name || !own) return original.call(this, request, parent, isMain, options);
     if (name === self) return original.call(this, rootDir + request.slice(name.length), parent, isMain, options);
-    if (name) return original.call(this, request, parent, isMain, { ...options, paths: [rootDir] });
-    return original.call(this, request, parent, isMain, options);
+    return original.call(this, request, parent, isMain, { ...options, paths: [own.base] });
   };
 }
