@@ -30,8 +30,9 @@ interface Student {
   errors: ClassError[];
   login_s?: number;
   server_s?: number;
+  spawn_attempts?: number;
   kernel_start_s?: number;
-  rss_after_seed_mb?: number;
+  rss_after_seed_mb?: number | null;
   rss_after_switches_mb?: number;
   hwm_mb?: number;
 }
@@ -91,6 +92,16 @@ export function percentile(samples: number[], p: number): number {
 const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const tally = (values: number[]) => `p50 ${s(percentile(values, 50))}, p95 ${s(percentile(values, 95))}, max ${s(Math.max(...values))}`;
 
+/** Errors grouped by step and message (student names and ports taken out): "16 × log-in: …". */
+function errorKinds(errors: ClassError[]): string {
+  const kinds = new Map<string, number>();
+  for (const e of errors) {
+    const what = `${e.step}: ${e.error.replace(/\b(s\d\d|127\.0\.0\.1:\d+)\b/g, "…").slice(0, 200)}`;
+    kinds.set(what, (kinds.get(what) ?? 0) + 1);
+  }
+  return [...kinds].map(([what, count]) => `${count} × ${what}`).join(" · ");
+}
+
 /** Runs class_load.py (its progress lines go to the console) and returns its result. */
 async function runClassLoad(root: string, options: ClassOptions, out: string, timeoutMs: number): Promise<ClassResult> {
   const args = [join(root, "bench", "class_load.py"), "--students", String(options.students), "--switches", String(options.switches), "--cull-after", String(options.cullAfter), "--out", out];
@@ -142,7 +153,8 @@ export function rowsOf(r: ClassResult, file: string): Row[] {
         samples: [r.spawn_all_s * 1000],
         note: [
           login.length ? `log-in form + token ${tally(login)}` : "",
-          server.length ? `server start (POST → progress 'ready') ${tally(server)}` : "",
+          server.length ? `server start (POST → progress 'ready', retries included) ${tally(server)}` : "",
+          `${students.filter((p) => (p.spawn_attempts ?? 0) > 1).length} of ${n} started only on a later attempt, ${students.filter((p) => p.spawn_attempts === undefined).length} never`,
           kernel.length ? `then a convlens kernel (POST → websocket open) ${tally(kernel)}` : "",
           load,
         ].filter(Boolean).join("; "),
@@ -194,21 +206,21 @@ export function rowsOf(r: ClassResult, file: string): Row[] {
       unit: "count",
       samples: [errors.length],
       target: { text: "0", check: (m) => m === 0 },
-      note: (errors.length ? errors.slice(0, 4).map((e) => `${e.student ?? "class"} ${e.step}: ${e.error}`).join(" · ") + (errors.length > 4 ? ` · … (${file})` : "") : "none") + lines,
+      note: (errors.length ? errorKinds(errors) + ` (${file})` : "none") + lines,
     }),
   );
 
   const rss = students.flatMap((p) => (p.rss_after_switches_mb === undefined ? [] : [p.rss_after_switches_mb]));
   if (rss.length) {
     const hwm = students.flatMap((p) => (p.hwm_mb === undefined ? [] : [p.hwm_mb]));
-    const seed = students.flatMap((p) => (p.rss_after_seed_mb === undefined ? [] : [p.rss_after_seed_mb]));
+    const seed = students.flatMap((p) => (typeof p.rss_after_seed_mb === "number" ? [p.rss_after_seed_mb] : []));
     rows.push(
       row({
         measurement: "class: kernel RSS after the explorer switches (the demo network)",
         unit: "MB",
         samples: rss,
         target: { text: "≤ 600 MB (every kernel)", check: () => Math.max(...rss) <= 600 },
-        note: `max ${Math.max(...rss).toFixed(0)} MB; after the two seed runs median ${median(seed).toFixed(0)} MB; peak (VmHWM) max ${Math.max(...hwm).toFixed(0)} MB; ${rss.length} kernels`,
+        note: `max ${Math.max(...rss).toFixed(0)} MB; after the two seed runs median ${seed.length ? median(seed).toFixed(0) : "?"} MB; peak (VmHWM) max ${Math.max(...hwm).toFixed(0)} MB; ${rss.length} kernels`,
       }),
     );
   } else {

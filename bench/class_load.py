@@ -382,9 +382,25 @@ class Pupil:
         t0 = time.monotonic()
         self.student = Student(self.run.room, self.name)
         t1 = time.monotonic()
-        self.student.start_server(timeout=self.run.args.step_timeout)
+        attempts = 0
+        while True:
+            attempts += 1
+            try:
+                self.student.start_server(timeout=self.run.args.step_timeout)
+                break
+            except AssertionError as e:
+                # the hub says the spawn failed (e.g. "didn't respond in 30 seconds"): an error, counted;
+                # the student presses start again, as on the hub's page, once the hub has cleaned up, and
+                # not all at the same moment (together, the same contention fails them again)
+                if attempts > self.run.args.spawn_retries:
+                    raise
+                self.error("log-in", f"server start, attempt {attempts}: {e}"[:600])
+                deadline = time.monotonic() + 120
+                while self.student.server() is not None and time.monotonic() < deadline:
+                    time.sleep(1)
+                time.sleep(self.run.retry_slot() * self.run.args.retry_stagger)
         t2 = time.monotonic()
-        self.r["login_s"], self.r["server_s"], self.r["ready_at"] = t1 - t0, t2 - t1, t2
+        self.r["login_s"], self.r["server_s"], self.r["ready_at"], self.r["spawn_attempts"] = t1 - t0, t2 - t1, t2, attempts
 
     def open_kernel(self):
         t0 = time.monotonic()
@@ -483,6 +499,8 @@ class Run:
         self.room = None
         self.gate = Gate(args.students, args.step_timeout)
         self.kernel_pids = set()
+        self.retries = 0
+        self.lock = threading.Lock()
         self.result = {
             "students": args.students, "switches": args.switches, "cull_after": args.cull_after, "cores": os.cpu_count(),
             "mem_total_mb": int(Path("/proc/meminfo").read_text().split()[1]) / 1024, "load_before": list(os.getloadavg()),
@@ -492,6 +510,11 @@ class Run:
 
     def error(self, step, text):
         self.result["errors"].append({"student": None, "step": step, "error": text[:600]})
+
+    def retry_slot(self):
+        with self.lock:
+            self.retries += 1
+            return self.retries - 1
 
     def kernels_alive(self):
         """The kernels this run saw that still run (their pid still a convlens kernel)."""
@@ -642,6 +665,8 @@ def main(argv):
     p.add_argument("--switches", type=int, default=6, help="explorer layer switches per student (default 6)")
     p.add_argument("--cull-after", type=int, default=60, help="the classroom's idle timeout in seconds (default 60)")
     p.add_argument("--end-kernels", type=int, default=2, help="students who start again before the class ends (default 2)")
+    p.add_argument("--spawn-retries", type=int, default=2, help="a student whose server start failed starts it again, up to this many times")
+    p.add_argument("--retry-stagger", type=float, default=5.0, help="seconds between students starting a failed server again")
     p.add_argument("--step-timeout", type=int, default=600, help="an upper bound for one step of the class, in seconds")
     p.add_argument("--memory-margin-mb", type=int, default=1024, help="MemAvailable after culling may be this much below the start")
     p.add_argument("--out", help="write the JSON here instead of stdout")
