@@ -154,7 +154,8 @@ export function rowsOf(r: ClassResult, file: string): Row[] {
         note: [
           login.length ? `log-in form + token ${tally(login)}` : "",
           server.length ? `server start (POST → progress 'ready', retries included) ${tally(server)}` : "",
-          `${students.filter((p) => (p.spawn_attempts ?? 0) > 1).length} of ${n} started only on a later attempt, ${students.filter((p) => p.spawn_attempts === undefined).length} never`,
+          `${students.filter((p) => (p.spawn_attempts ?? 0) > 1).length} of ${n} started only on a later attempt (students start again 5 s apart), ${students.filter((p) => p.spawn_attempts === undefined).length} never` +
+            " (a failed start is the hub giving up on a server that does not answer within JupyterHub's Spawner.http_timeout, 30 s by default)",
           kernel.length ? `then a convlens kernel (POST → websocket open) ${tally(kernel)}` : "",
           load,
         ].filter(Boolean).join("; "),
