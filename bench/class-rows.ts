@@ -65,6 +65,8 @@ export interface ClassResult {
   notebook_lines_missing: string[];
   errors: ClassError[];
   per_student?: Student[];
+  /** one student alone before the class: import and seed cells */
+  solo?: Student;
   spawn_all_s?: number;
   hub_cpu_s?: number;
   proxy_cpu_s?: number;
@@ -182,7 +184,10 @@ export function rowsOf(r: ClassResult, file: string): Row[] {
     }
     // CPU-bound floor: n kernels' CPU shared by the machine's cores
     const floor = cpu.length ? `; ${n} × kernel CPU ${s(median(cpu))} / ${r.cores} cores = ${s((median(cpu) * n) / r.cores)}: the last cannot finish sooner while all run at once` : "";
-    rows.push(row({ measurement: `class: ${name} (${n} at once), p50`, unit: "ms", samples: times, note: "execute_request → reply and idle, per student" }));
+    const alone = r.solo?.steps[key];
+    const baseline = alone ? { name: "1 student alone", samples: [alone.seconds * 1000] } : null;
+    const aloneCpu = alone?.cpu_s ? ` (alone: kernel CPU ${s(alone.cpu_s * 1000)})` : "";
+    rows.push(row({ measurement: `class: ${name} (${n} at once), p50`, unit: "ms", samples: times, baseline, note: `execute_request → reply and idle, per student${aloneCpu}` }));
     rows.push(row({ measurement: `class: ${name} (${n} at once), p95`, unit: "ms", samples: [percentile(times, 95)], target: target ? atMostMs(target) : null, note: `${tally(times)} over ${times.length} students${floor}; ${load}` }));
     if (key !== "explorer" && cpu.length) {
       rows.push(row({ measurement: `class: kernel CPU per ${name}`, unit: "ms", samples: cpu, note: "utime + stime of the kernel process (all its threads) across the cell, per student (CPU time, not wall time)" }));

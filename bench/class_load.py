@@ -6,7 +6,8 @@ the websocket through the proxy, and run notebook 01's cells at the same moment,
 the teacher says "run the next cell": the import, the seed cell twice, the explorer; then each
 switches the explorer's layer several times through comm messages, as the widget's dropdown does
 (comm_msg {method: "update", state: {layer_index}}; done when the kernel's update with the new
-layer's panels arrives). Then nobody does anything: the idle culler must stop every server (and so
+layer's panels arrives). Before the class, one student alone ("solo") runs the import and seed cells,
+for comparison, and stops. After the class nobody does anything: the idle culler must stop every server (and so
 every kernel) and the memory must come back; last, two students start again and the class ends
 (Ctrl+C) with their kernels running, which must end them too.
 
@@ -594,6 +595,22 @@ class Run:
         culling["memory_back"] = after["mem_available_mb"] >= before - margin
         self.result["culling"] = culling
 
+    def solo(self):
+        """One student alone first (not one of the class): the same cells without the class around, for comparison."""
+        p = Pupil("solo", self)
+        if p.step("solo: log-in", p.log_in_and_start) and p.step("solo: kernel", p.open_kernel):
+            for name in ("import", "seed1", "seed2"):
+                p.step(f"solo: {name}", lambda: p.cell(name))
+        if p.channel is not None:
+            p.channel.close()
+        if p.student is not None:
+            requests.delete(f"{p.student.url}/hub/api/users/solo/server", headers=p.student.headers, timeout=30)
+            deadline = time.monotonic() + 90
+            while (p.student.server() is not None or self.kernels_alive()) and time.monotonic() < deadline:
+                time.sleep(1)
+        self.result["solo"] = p.r
+        self.result["errors"] += p.r["errors"]
+
     def end_with_kernels(self):
         """A few students work again; Ctrl+C ends the class with their kernels running."""
         end = {"students": self.names[: self.args.end_kernels]}
@@ -623,7 +640,10 @@ class Run:
         sampler = None
         try:
             log(f"starting a classroom for {len(self.names)} students in {folder}")
-            self.room = Room(folder, students=",".join(self.names), cull_after=self.args.cull_after)
+            self.room = Room(folder, students=",".join(self.names + ["solo"]), cull_after=self.args.cull_after)
+            if self.args.solo:
+                log("one student alone first")
+                self.solo()
             self.result["memory"] = {"margin_mb": self.args.memory_margin_mb, "before": memory_snapshot(self.room, with_pss=True)}
             sampler = Sampler(self.room)
             sampler.start()
@@ -669,6 +689,7 @@ def main(argv):
     p.add_argument("--retry-stagger", type=float, default=5.0, help="seconds between students starting a failed server again")
     p.add_argument("--step-timeout", type=int, default=600, help="an upper bound for one step of the class, in seconds")
     p.add_argument("--memory-margin-mb", type=int, default=1024, help="MemAvailable after culling may be this much below the start")
+    p.add_argument("--no-solo", dest="solo", action="store_false", help="skip the lone student's run before the class")
     p.add_argument("--out", help="write the JSON here instead of stdout")
     p.add_argument("--keep", action="store_true", help="keep the classroom folder (otherwise kept only after errors)")
     args = p.parse_args(argv)
