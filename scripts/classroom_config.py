@@ -62,6 +62,11 @@ c.SimpleLocalProcessSpawner.home_dir_template = str(folder / "students" / "{user
 c.Spawner.cmd = [str(VENV / "bin" / "jupyterhub-singleuser")]
 c.Spawner.args = ["--allow-root"] if os.geteuid() == 0 else []
 c.Spawner.default_url = "/lab"
+# A class logs in at once: 16 servers starting together on 2 cores answered after about 32 s, past
+# JupyterHub's 30 s default, and every start failed (the bench's class part, 2026-12-01). Room
+# for a class of 30 on such a machine; a server that never answers still fails, with the hub's message.
+c.Spawner.http_timeout = 180
+c.Spawner.start_timeout = 180
 c.Spawner.environment = {
     "JUPYTER_PATH": str(VENV / "share" / "jupyter"),
     # marks every process of this classroom (servers, kernels), for classroom.py's last sweep
