@@ -2,20 +2,26 @@
 // from cells (emitted and checked through getAllDependencies), and errors in them. Under tsx a
 // local .ts module would load even if tslab had not emitted it, so emission is checked on the
 // converter's own output.
-// fast-compile must be imported before anything loads tslab's converter.
-import { fastBuilderProblem } from "../../kernel-helpers/src/kernel/fast-compile";
+// It is also the canary of the seam to TypeScript's internals (fast-compile.ts): after an upgrade
+// of tslab's TypeScript, the first tests here name what moved.
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { format } from "node:util";
-import { createConverter } from "tslab/dist/converter";
-import { createExecutor } from "tslab/dist/executor";
+import type * as ts from "@tslab/typescript-for-tslab";
+import { createCellExecutor, tslabConverters } from "../../kernel-helpers/src/kernel/tslab";
+import {
+  fastBuilderProblem,
+  missingTypescriptInternals,
+  tslabTypescript,
+} from "../../kernel-helpers/src/kernel/fast-compile";
 
-const converter = createConverter({ isJS: false, isBrowser: false });
+const converters = tslabConverters();
+const converter = converters.node;
 const printed: string[] = [];
 const errors: string[] = [];
-const executor = createExecutor(process.cwd(), { node: converter, browser: converter, close: () => converter.close() }, {
+const executor = createCellExecutor(process.cwd(), converters, {
   log: (...args: unknown[]) => printed.push(format(...args)),
   error: (...args: unknown[]) => errors.push(format(...args)),
 });
@@ -32,8 +38,40 @@ async function run(code: string): Promise<{ ok: boolean; printed: string[]; erro
   return { ok, printed: [...printed], errors: [...errors] };
 }
 
-test("tslab's converter was built with the abstract builder", () => {
+test("tslab's TypeScript has every internal fast-compile uses", () => {
+  assert.deepEqual(missingTypescriptInternals(tslabTypescript()), []);
+});
+
+test("tslab's converter was built with the abstract builder (the adapter installed fast-compile first)", () => {
   assert.equal(fastBuilderProblem(), null);
+});
+
+// The checks themselves can fail, and say which internal moved.
+test("the TypeScript canary names exactly what moved", () => {
+  const real = tslabTypescript();
+  // as TypeScript 5.3 has it: resolutions moved off the SourceFile; and say the binder kept locals elsewhere
+  const moved = {
+    ...real,
+    version: "5.3.3",
+    versionMajorMinor: "5.3",
+    createAbstractBuilder: undefined,
+    createProgram: (...args: Parameters<typeof real.createProgram>) => {
+      const program = real.createProgram(...args);
+      const hidden = { resolvedModules: { value: undefined }, locals: { value: undefined } };
+      const strip = (file: ts.SourceFile | undefined) => file && (Object.create(file, hidden) as ts.SourceFile);
+      return {
+        ...program,
+        getSourceFile: (name: string) => strip(program.getSourceFile(name)),
+        getTypeChecker: () => program.getTypeChecker(),
+      };
+    },
+  } as unknown as typeof ts;
+  assert.deepEqual(missingTypescriptInternals(moved), [
+    "TypeScript 5.3.3 is not 5.0, the version fast-compile knows",
+    "TypeScript 5.3.3 no longer exports createAbstractBuilder",
+    "TypeScript 5.3.3's SourceFile has no resolvedModules listing its imports (5.3 moved them to the program)",
+    "TypeScript 5.3.3's binder no longer fills SourceFile.locals with a file's names (tslab's convert reads them)",
+  ]);
 });
 
 test("cells compile, keep their names across cells, and report type errors", async () => {

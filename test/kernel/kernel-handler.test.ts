@@ -2,8 +2,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { join, relative } from "node:path";
-import { createConverter } from "tslab/dist/converter";
-import { createExecutor } from "tslab/dist/executor";
+import { createCellExecutor, tslabConverters } from "../../kernel-helpers/src/kernel/tslab";
 import { ConvlensKernel } from "../../kernel-helpers/src/kernel/kernel";
 import { installKernelRuntime, KernelRuntime } from "../../kernel-helpers/src/kernel/runtime";
 import type { Header, JSONObject, KernelMessage, OutgoingMessage } from "../../kernel-helpers/src/kernel/messages";
@@ -12,7 +11,7 @@ let sent: OutgoingMessage[] = [];
 const logged: string[] = [];
 let kernel: ConvlensKernel;
 let runtime: KernelRuntime;
-const converter = createConverter({ isJS: false, isBrowser: false });
+const converters = tslabConverters();
 let n = 0;
 
 before(() => {
@@ -20,7 +19,7 @@ before(() => {
   installKernelRuntime(runtime);
   kernel = new ConvlensKernel(
     runtime,
-    (console) => createExecutor(process.cwd(), { node: converter, browser: converter, close: () => converter.close() }, console),
+    (console) => createCellExecutor(process.cwd(), converters, console),
     { implementationVersion: "0.0.0", typescriptVersion: "5", tslabVersion: "1.0.22" },
   );
 });
@@ -58,7 +57,9 @@ test("a runtime error becomes one error message and an error reply naming it", a
   assert.equal(reply?.content.evalue, "too far");
   const errors = outputsOf(msg).filter((m) => m.msgType === "error");
   assert.equal(errors.length, 1);
-  assert.ok(!(errors[0].content.traceback as string[]).some((l) => l.includes("tslab/dist")), "kernel frames are trimmed");
+  const traceback = errors[0].content.traceback as string[];
+  const kernelFrame = /tslab[\\/]dist|kernel[\\/](kernel|tslab)\./;
+  assert.ok(!traceback.some((l) => kernelFrame.test(l)), `kernel frames are trimmed:\n${traceback.join("\n")}`);
 });
 
 test("a failing cell aborts the cells queued behind it (status aborted, as ipykernel); later cells run", async () => {

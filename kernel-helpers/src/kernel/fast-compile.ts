@@ -11,9 +11,11 @@
 //
 // tslab does not let us pass a builder, so the TypeScript module tslab loads is replaced in
 // Node's module cache by a view of it whose createWatchCompilerHost supplies one. This must run
-// before tslab's converter is first loaded (launcher.ts imports this module first). The same
-// call is where compiler options tslab does not set are added (addCompilerOptions: the `paths`
-// of the kernel's own packages, own-packages.ts).
+// before tslab's converter is first loaded: the tslab adapter (tslab.ts, the only module that
+// loads tslab's converter) calls installFastCompile() before it requires tslab. The same call is
+// where compiler options tslab does not set are added (addCompilerOptions: the `paths` of the
+// kernel's own packages, own-packages.ts). This file is the seam to TypeScript's internals;
+// test/kernel/fast-compile.test.ts is its canary (missingTypescriptInternals).
 import { dirname, resolve } from "node:path";
 import type * as ts from "@tslab/typescript-for-tslab";
 
@@ -84,9 +86,18 @@ export function fastBuilderProblem(): string | null {
   return notUsed;
 }
 
-function install(): void {
-  // the copy tslab itself resolves (its programs must not mix with another copy's)
-  const path = require.resolve("@tslab/typescript-for-tslab", { paths: [dirname(require.resolve("tslab/package.json"))] });
+let installed = false;
+
+/** Where the TypeScript tslab itself resolves is (its programs must not mix with another copy's). */
+function tslabTypescriptPath(): string {
+  return require.resolve("@tslab/typescript-for-tslab", { paths: [dirname(require.resolve("tslab/package.json"))] });
+}
+
+/** Puts the view in Node's module cache; before tslab's converter loads (once; later calls do nothing). */
+export function installFastCompile(): void {
+  if (installed) return;
+  installed = true;
+  const path = tslabTypescriptPath();
   const original = require(path) as typeof ts;
   const entry = require.cache[path];
   if (!entry) {
@@ -116,4 +127,60 @@ function install(): void {
     : `tslab's TypeScript is ${original.version}; fast-compile knows ${SUPPORTED_TYPESCRIPT} only`;
 }
 
-install();
+/** The TypeScript tslab compiles cells with (the copy tslab resolves), as Node loaded it. */
+export function tslabTypescript(): typeof ts {
+  const path = tslabTypescriptPath();
+  const entry = require.cache[path];
+  return (entry?.exports ?? require(path)) as typeof ts;
+}
+
+/**
+ * What of TypeScript's internals fast-compile relies on `typescript` lacks, one sentence each (empty
+ * when all are there): its version, the builder functions, a parsed file's resolvedModules (read by
+ * getAllDependencies) and the binder's SourceFile.locals (read by tslab's convert once the
+ * abstract builder has bound the files). Checked on a two-file program in memory.
+ */
+export function missingTypescriptInternals(typescript: typeof ts): string[] {
+  const name = `TypeScript ${typescript.version}`;
+  const found: string[] = [];
+  if (typescript.versionMajorMinor !== SUPPORTED_TYPESCRIPT) {
+    found.push(`${name} is not ${SUPPORTED_TYPESCRIPT}, the version fast-compile knows`);
+  }
+  for (const fn of ["createAbstractBuilder", "createWatchCompilerHost", "createProgram"] as const) {
+    if (typeof typescript[fn] !== "function") found.push(`${name} no longer exports ${fn}`);
+  }
+  if (typeof typescript.createProgram !== "function") return found;
+  const files: Record<string, string> = {
+    "/canary/cell.ts": 'import { b } from "./dep";\nconst local = b;\n',
+    "/canary/dep.ts": "export const b = 1;\n",
+  };
+  const options: ts.CompilerOptions = {
+    noLib: true,
+    types: [],
+    moduleResolution: typescript.ModuleResolutionKind.Node10,
+  };
+  const host: ts.CompilerHost = {
+    getSourceFile: (file, target) =>
+      file in files ? typescript.createSourceFile(file, files[file], target) : undefined,
+    getDefaultLibFileName: () => "/canary/lib.d.ts",
+    writeFile: () => undefined,
+    getCurrentDirectory: () => "/canary",
+    getCanonicalFileName: (file) => file,
+    useCaseSensitiveFileNames: () => true,
+    getNewLine: () => "\n",
+    fileExists: (file) => file in files,
+    readFile: (file) => files[file],
+  };
+  const program = typescript.createProgram(["/canary/cell.ts"], options, host);
+  const cell = program.getSourceFile("/canary/cell.ts");
+  if (!cell) return [...found, `${name}: the canary's program has no cell.ts`];
+  program.getTypeChecker(); // binds, as abstractBuilder does
+  if (!allDependencies(program, cell).includes("/canary/dep.ts")) {
+    found.push(`${name}'s SourceFile has no resolvedModules listing its imports (5.3 moved them to the program)`);
+  }
+  const locals = (cell as ts.SourceFile & { locals?: { has(name: string): boolean } }).locals;
+  if (typeof locals?.has !== "function" || !locals.has("local")) {
+    found.push(`${name}'s binder no longer fills SourceFile.locals with a file's names (tslab's convert reads them)`);
+  }
+  return found;
+}

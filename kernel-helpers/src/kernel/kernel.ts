@@ -2,11 +2,10 @@
 // at most one reply out; everything for front ends goes through the runtime's
 // outlet (busy/idle status, execute_input/result, errors, streams, comms).
 // tslab supplies the TypeScript executor, completion, inspection and
-// is_complete; this file adds comms, error replies and execute results.
+// is_complete (through its adapter, tslab.ts); this file adds comms, error
+// replies and execute results.
 import { inspect as formatValue, format } from "util";
-import type { ConsoleInterface, Executor } from "tslab/dist/executor";
-import { isCompleteCode } from "tslab/dist/converter";
-import { printQuickInfo } from "tslab/dist/inspect";
+import { isCompleteCode, isDiagnostic, type CellConsole, type CellExecutor } from "./tslab";
 import { PROTOCOL_VERSION, type JSONObject, type KernelMessage } from "./messages";
 import type { KernelRuntime } from "./runtime";
 import { expandShorthandProperties } from "./shorthand";
@@ -30,11 +29,8 @@ interface ErrorContent {
   traceback: string[];
 }
 
-/** tslab prints each TypeScript diagnostic with this format (executor.ts printDiagnostics). */
-const DIAGNOSTIC_FORMAT = "%s%d:%d - %s";
-
-/** Stack frames of the kernel itself (vm, tslab, this file), not of the user's cell. */
-const KERNEL_FRAME = /^\s+at .*(node:vm|sigintHandlersWrap|[\\/]tslab[\\/]dist[\\/]|[\\/]kernel[\\/]kernel\.[jt]s)/;
+/** Stack frames of the kernel itself (vm, tslab, its adapter, this file), not of the user's cell. */
+const KERNEL_FRAME = /^\s+at .*(node:vm|sigintHandlersWrap|[\\/]tslab[\\/]dist[\\/]|[\\/]kernel[\\/](kernel|tslab)\.[jt]s)/;
 
 function errorContent(error: unknown): ErrorContent {
   if (error instanceof Error) {
@@ -49,7 +45,7 @@ function cellError(printed: unknown[][]): ErrorContent {
   const thrown = printed.find((args) => args.length === 1 && args[0] instanceof Error);
   if (thrown) return errorContent(thrown[0]);
   const lines = printed.map((args) => format(...args));
-  const compile = printed.some((args) => args[0] === DIAGNOSTIC_FORMAT);
+  const compile = printed.some(isDiagnostic);
   return { ename: compile ? "TypeScript compile error" : "Error", evalue: lines.join("\n"), traceback: lines };
 }
 
@@ -71,11 +67,11 @@ export class ConvlensKernel {
   private abortEpoch = 0;
   /** what the running cell printed through tslab's console (results and errors) */
   private cell: { silent: boolean; count: number; errors: unknown[][] } | null = null;
-  readonly executor: Executor;
+  readonly executor: CellExecutor;
 
   constructor(
     private readonly runtime: KernelRuntime,
-    createExecutor: (console: ConsoleInterface) => Executor,
+    createExecutor: (console: CellConsole) => CellExecutor,
     private readonly info: KernelInfo,
   ) {
     // tslab's executor reports a cell's last expression through log() and its
@@ -123,8 +119,8 @@ export class ConvlensKernel {
         const pos = cursorPos(content, code);
         // Front ends send the cursor just after the name; TypeScript wants a position inside it.
         const info = this.executor.inspect(code, pos) ?? (pos > 0 ? this.executor.inspect(code, pos - 1) : undefined);
-        const data = info ? { "text/plain": printQuickInfo(info) } : {};
-        return { msgType: "inspect_reply", content: { status: "ok", found: Boolean(info), data, metadata: {} } };
+        const data = info !== undefined ? { "text/plain": info } : {};
+        return { msgType: "inspect_reply", content: { status: "ok", found: info !== undefined, data, metadata: {} } };
       }
       case "complete_request": {
         const code = stringField(content, "code");

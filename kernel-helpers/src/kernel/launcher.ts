@@ -3,35 +3,13 @@
 // the widget protocol (see kernel.ts, runtime.ts, widget.ts).
 // First: the parent pid at start, before the slow imports below (see parent-watch.ts).
 import { parentAtLoad, parentsToWatch, systemProbe, watchParent, watchParentFromThread } from "./parent-watch";
-// Then: it must see tslab's TypeScript module before tslab's converter (imported below) does.
 import { addCompilerOptions, fastBuilderProblem } from "./fast-compile";
 import { compilerPaths, ownPackages, resolveOwnPackages } from "./own-packages";
-import { createConverter, type Converter } from "tslab/dist/converter";
-import { createExecutor, type ConverterSet } from "tslab/dist/executor";
-import { getVersion as tslabVersion } from "tslab/dist/util";
-import type { JSONObject } from "./messages";
+import { createCellExecutor, routeTslabDisplay, tslabConverters, tslabVersion } from "./tslab";
 import { ConvlensKernel } from "./kernel";
 import { installKernelRuntime, KernelRuntime } from "./runtime";
 import { KernelSockets, readConnectionFile } from "./sockets";
 import { join } from "node:path";
-
-/** tslab's converters, built lazily as tslab's own ConverterSetImpl does (it is not exported). */
-function converters(): ConverterSet {
-  let node: Converter | undefined;
-  let browser: Converter | undefined;
-  return {
-    get node() {
-      return (node ??= createConverter({ isJS: false, isBrowser: false }));
-    },
-    get browser() {
-      return (browser ??= createConverter({ isJS: false, isBrowser: true }));
-    },
-    close() {
-      node?.close();
-      browser?.close();
-    },
-  };
-}
 
 type Write = typeof process.stdout.write;
 
@@ -74,10 +52,7 @@ async function main(argv: string[]): Promise<void> {
   const runtime = new KernelRuntime((msg) => sockets.publish(msg), log);
   installKernelRuntime(runtime);
   // tslab's own display API (`import * as tslab from "tslab"; tslab.display.html(...)`)
-  // writes through this hook, which only tslab's handler used to set.
-  const tslabJupyter = require("tslab/dist/jupyter") as { lastWriteDisplayData: (data: object, update: boolean) => void };
-  tslabJupyter.lastWriteDisplayData = (data, update) =>
-    runtime.publish(update ? "update_display_data" : "display_data", data as unknown as JSONObject);
+  routeTslabDisplay((data, update) => runtime.publish(update ? "update_display_data" : "display_data", data));
   redirectStream(process.stdout, "stdout", runtime);
   redirectStream(process.stderr, "stderr", runtime);
 
@@ -87,12 +62,12 @@ async function main(argv: string[]): Promise<void> {
   resolveOwnPackages(packageRoot, own);
   addCompilerOptions({ paths: compilerPaths(own) });
 
-  const convs = converters();
+  const convs = tslabConverters();
   convs.node; // warm the TypeScript converter before the first cell, as tslab does
   const slowCompile = fastBuilderProblem();
   if (slowCompile) log(`cells compile at tslab's own (slower) speed: ${slowCompile}`);
   const typescriptVersion = (require("@tslab/typescript-for-tslab") as { version: string }).version;
-  const kernel = new ConvlensKernel(runtime, (console) => createExecutor(process.cwd(), convs, console), {
+  const kernel = new ConvlensKernel(runtime, (console) => createCellExecutor(process.cwd(), convs, console), {
     implementationVersion: (require("../../package.json") as { version: string }).version,
     typescriptVersion,
     tslabVersion: tslabVersion(),
