@@ -14,6 +14,11 @@ export interface Finding {
   fix?: string;
 }
 
+/** A check that threw a convlens error: its message (without the prefix) as what is missing. */
+function failed(error: unknown, fix: string): Finding {
+  return { ok: false, what: (error as Error).message.replace(/^convlens: /, ""), fix };
+}
+
 export interface DoctorReport {
   /** informational lines: versions and places */
   facts: string[];
@@ -66,11 +71,7 @@ export function diagnose(): DoctorReport {
     try {
       probe = probePython(python);
     } catch (e) {
-      findings.push({
-        ok: false,
-        what: (e as Error).message.replace(/^convlens: /, ""),
-        fix: "reinstall that Python environment",
-      });
+      findings.push(failed(e, "reinstall that Python environment"));
     }
   }
   if (probe) {
@@ -156,11 +157,7 @@ export function diagnose(): DoctorReport {
   try {
     tfjs = tfjsNodeDir(PACKAGE_ROOT);
   } catch (e) {
-    findings.push({
-      ok: false,
-      what: (e as Error).message.replace(/^convlens: /, ""),
-      fix: "npm install convlens --ignore-scripts",
-    });
+    findings.push(failed(e, "npm install convlens --ignore-scripts"));
   }
   if (tfjs) {
     const { backend, problem } = checkBackend(tfjs, kernelNode);

@@ -74,15 +74,21 @@ function planeValues(planes: PlanesState, first: number, count: number): Float32
   return values;
 }
 
-/** Grey levels over one range shared by every plane (filters: so weights compare across the grid). */
-export function sharedGrey(planes: PlanesState, first: number, count: number): Uint8Array {
-  const values = planeValues(planes, first, count);
+/** The smallest and largest of `values`. */
+function valueRange(values: Float32Array): [number, number] {
   let min = Infinity;
   let max = -Infinity;
   for (const v of values) {
     if (v < min) min = v;
     if (v > max) max = v;
   }
+  return [min, max];
+}
+
+/** Grey levels over one range shared by every plane (filters: so weights compare across the grid). */
+export function sharedGrey(planes: PlanesState, first: number, count: number): Uint8Array {
+  const values = planeValues(planes, first, count);
+  const [min, max] = valueRange(values);
   const span = max - min || 1;
   return Uint8Array.from(values, (v) => Math.round(((v - min) / span) * 255));
 }
@@ -158,12 +164,11 @@ function filtersMontage(panel: FiltersPanelState): MontageImage {
   const layout = { columns: panel.in_channels, gap: 2, ...size };
   if (panel.colour_scale === "grey") return montage(sharedGrey(p, 0, p.count), p.count, p.height, p.width, layout);
   const values = planeValues(p, 0, p.count);
-  let [low, high] = [Infinity, -Infinity];
-  for (const v of values) {
-    low = Math.min(low, v);
-    high = Math.max(high, v);
+  let [low, high] = valueRange(values);
+  if (panel.colour_scale === "diverging") {
+    const reach = Math.max(Math.abs(low), Math.abs(high));
+    [low, high] = [-reach, reach];
   }
-  if (panel.colour_scale === "diverging") [low, high] = [-Math.max(Math.abs(low), Math.abs(high)), Math.max(Math.abs(low), Math.abs(high))];
   const span = high - low || 1;
   const [tiles, channels] = coloured(Float32Array.from(values, (v) => (v - low) / span), panel.colour_scale);
   return montage(tiles, p.count, p.height, p.width, layout, channels);
