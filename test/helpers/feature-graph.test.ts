@@ -7,6 +7,7 @@ import * as tf from "@tensorflow/tfjs-node";
 import * as convlens from "../../kernel-helpers/src/index";
 import type { ChannelStack } from "../../kernel-helpers/src/types";
 import { savedModelSessions } from "../../kernel-helpers/src/compute/tfjs-node-internals";
+import { everyKind } from "./fixtures";
 
 interface Expected {
   planes: Float32Array;
@@ -50,28 +51,6 @@ function assertSameMaps(got: ChannelStack[], expected: Expected[], label: string
 /** Fails unless `model`'s graph answered every call so far (a failed run would fall back quietly). */
 function assertStillGraph(model: tf.LayersModel, layers: number[]): void {
   assert.deepEqual(convlens.featureMapsEngine(model, layers), { engine: "graph" });
-}
-
-/** One model with every layer kind the graph translates, in the configurations that change its ops. */
-function everyKind(inputShape: (number | null)[]): tf.LayersModel {
-  let seed = 1;
-  const init = () => tf.initializers.glorotUniform({ seed: seed++ });
-  const input = tf.input({ shape: inputShape });
-  const conv = (args: Omit<Parameters<typeof tf.layers.conv2d>[0], "kernelSize"> & { kernelSize?: number | number[] }) =>
-    tf.layers.conv2d({ kernelSize: 3, padding: "same", kernelInitializer: init(), biasInitializer: tf.initializers.randomNormal({ seed: seed++ }), ...args });
-  let x = conv({ name: "relu_same", filters: 5, activation: "relu" }).apply(input) as tf.SymbolicTensor;
-  x = conv({ name: "valid_stride2_linear", filters: 6, padding: "valid", strides: 2 }).apply(x) as tf.SymbolicTensor;
-  x = conv({ name: "no_bias_tanh", filters: 4, useBias: false, activation: "tanh" }).apply(x) as tf.SymbolicTensor;
-  x = conv({ name: "dilated_sigmoid", filters: 4, dilationRate: 2, activation: "sigmoid", kernelSize: [3, 2] }).apply(x) as tf.SymbolicTensor;
-  x = conv({ name: "relu6", filters: 4, activation: "relu6" }).apply(x) as tf.SymbolicTensor;
-  x = conv({ name: "elu", filters: 4, activation: "elu" }).apply(x) as tf.SymbolicTensor;
-  x = tf.layers.maxPooling2d({ name: "max_same", poolSize: 3, strides: 2, padding: "same" }).apply(x) as tf.SymbolicTensor;
-  x = tf.layers.averagePooling2d({ name: "avg_same", poolSize: 2, strides: 1, padding: "same" }).apply(x) as tf.SymbolicTensor;
-  x = tf.layers.dropout({ name: "dropout", rate: 0.5 }).apply(x) as tf.SymbolicTensor;
-  x = tf.layers.activation({ name: "activation_tanh", activation: "tanh" }).apply(x) as tf.SymbolicTensor;
-  x = tf.layers.reLU({ name: "relu_layer" }).apply(x) as tf.SymbolicTensor;
-  x = tf.layers.averagePooling2d({ name: "avg_valid", poolSize: 2, padding: "valid" }).apply(x) as tf.SymbolicTensor;
-  return tf.model({ inputs: input, outputs: x, name: "every_kind" });
 }
 
 test("every layer kind the graph translates gives the LayersModel's feature maps", async () => {

@@ -142,3 +142,29 @@ export async function serveFiles(files: Record<string, Uint8Array>, truncated: s
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
+
+/**
+ * One model with every layer kind the graph translates, in the configurations that change its ops.
+ * `dilated` false: its fourth conv, 3×2 with dilation 2, is instead 5×3 undilated (the same when
+ * given the dilated kernel with zeros between its taps; tfjs has no gradient for a dilated conv).
+ */
+export function everyKind(inputShape: (number | null)[], dilated = true): tf.LayersModel {
+  let seed = 1;
+  const init = () => tf.initializers.glorotUniform({ seed: seed++ });
+  const input = tf.input({ shape: inputShape });
+  const conv = (args: Omit<Parameters<typeof tf.layers.conv2d>[0], "kernelSize"> & { kernelSize?: number | number[] }) =>
+    tf.layers.conv2d({ kernelSize: 3, padding: "same", kernelInitializer: init(), biasInitializer: tf.initializers.randomNormal({ seed: seed++ }), ...args });
+  let x = conv({ name: "relu_same", filters: 5, activation: "relu" }).apply(input) as tf.SymbolicTensor;
+  x = conv({ name: "valid_stride2_linear", filters: 6, padding: "valid", strides: 2 }).apply(x) as tf.SymbolicTensor;
+  x = conv({ name: "no_bias_tanh", filters: 4, useBias: false, activation: "tanh" }).apply(x) as tf.SymbolicTensor;
+  x = conv({ name: "dilated_sigmoid", filters: 4, dilationRate: dilated ? 2 : 1, activation: "sigmoid", kernelSize: dilated ? [3, 2] : [5, 3] }).apply(x) as tf.SymbolicTensor;
+  x = conv({ name: "relu6", filters: 4, activation: "relu6" }).apply(x) as tf.SymbolicTensor;
+  x = conv({ name: "elu", filters: 4, activation: "elu" }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.maxPooling2d({ name: "max_same", poolSize: 3, strides: 2, padding: "same" }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.averagePooling2d({ name: "avg_same", poolSize: 2, strides: 1, padding: "same" }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.dropout({ name: "dropout", rate: 0.5 }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.activation({ name: "activation_tanh", activation: "tanh" }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.reLU({ name: "relu_layer" }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.averagePooling2d({ name: "avg_valid", poolSize: 2, padding: "valid" }).apply(x) as tf.SymbolicTensor;
+  return tf.model({ inputs: input, outputs: x, name: "every_kind" });
+}

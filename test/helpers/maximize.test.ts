@@ -14,7 +14,9 @@ import { shapeSamples } from "../../kernel-helpers/src/demo/samples";
 import { convlensRoot } from "../../kernel-helpers/src/demo/photos";
 import { setPreprocessing } from "../../kernel-helpers/src/models/info";
 import type { ChannelStack } from "../../kernel-helpers/src/types";
-import { tinyCnn } from "./fixtures";
+import { everyKind, tinyCnn } from "./fixtures";
+import { ascentGraph } from "../../kernel-helpers/src/compute/graph/ascent-graph";
+import { savedModelSessions } from "../../kernel-helpers/src/compute/tfjs-node-internals";
 
 const IMAGES = join(convlensRoot(), "notebooks", "images");
 
@@ -51,7 +53,10 @@ test("each synthesised image beats every sample picture on its channel, and ≥ 
   const missing = `the sample photos are missing from ${IMAGES}: run the set-up (scripts/setup.sh)`;
   assert.equal(files.length, SAMPLE_PHOTOS.length, missing);
   // the photos the notebooks show and the held-out shape pictures the shapes CNN names
-  const pictures = [...(await Promise.all(files.map((f) => loadImage(join(IMAGES, f))))), ...shapeSamples({ count: 16 }).map((s) => s.image)];
+  const pictures = [
+    ...(await Promise.all(files.map((f) => loadImage(join(IMAGES, f))))),
+    ...shapeSamples({ count: 16 }).map((s) => s.image),
+  ];
   const model = await shapesCnn();
   const layer = "block4_conv2"; // the demo network's last conv: 8×8 maps of 128 channels
   const page = Array.from({ length: 16 }, (_, i) => i);
@@ -136,9 +141,14 @@ test("aborting the signal mid-run cancels with a convlens error and leaks nothin
         if (step === 3) controller.abort();
       },
     }),
-    (error: Error) => error.name === "ConvlensError" && /^convlens: .*cancelled after 3 of 50 steps/.test(error.message),
+    (error: Error) =>
+      error.name === "ConvlensError" && /^convlens: .*cancelled after 3 of 50 steps/.test(error.message),
   );
-  assert.deepEqual(seen, [[1, 50], [2, 50], [3, 50]]);
+  assert.deepEqual(seen, [
+    [1, 50],
+    [2, 50],
+    [3, 50],
+  ]);
   assert.equal(tf.memory().numTensors, before, "nothing left behind by the cancelled run");
   // an interrupt arriving from outside (a timer, as a kernel's SIGINT handler would) lands between steps
   const outside = new AbortController();
@@ -158,7 +168,11 @@ test("progress is reported once per step; twenty short calls leak no tensor", as
   for (let i = 0; i < 20; i++) {
     const calls: number[] = [];
     const onProgress = (step: number, steps: number) => calls.push(step * 100 + steps);
-    const result = await maximizeActivation(model, i % 2 ? "conv_b" : "pool_a", [0, 3], { steps: 2, seed: i, onProgress });
+    const result = await maximizeActivation(model, i % 2 ? "conv_b" : "pool_a", [0, 3], {
+      steps: 2,
+      seed: i,
+      onProgress,
+    });
     assert.deepEqual(calls, [102, 202]);
     assert.equal(result.channels.length, 2);
   }
@@ -178,7 +192,12 @@ test("a model of any input size gets the size asked for; images are in display s
     assert.ok(Math.abs(measured - entry.activation) <= tolerance, `${measured} vs ${entry.activation}`);
     assert.ok(entry.activation > entry.startActivation, `channel ${entry.channel} climbed`);
   }
-  const pixel = await maximizeActivation(model, "conv_b", 2, { steps: 20, seed: 3, size: 16, parameterization: "pixel" });
+  const pixel = await maximizeActivation(model, "conv_b", 2, {
+    steps: 20,
+    seed: 3,
+    size: 16,
+    parameterization: "pixel",
+  });
   assert.equal(pixel.objective, "output"); // a linear conv: its output is its pre-activation
   assert.equal(pixel.parameterization, "pixel");
   assert.ok(pixel.channels[0].activation > pixel.channels[0].startActivation);
@@ -257,12 +276,20 @@ test("what is climbed is the layer's own computation: its pre-activation, or its
     // the gradient climbed equals tfjs's own through the part model (fused convs, its ReLU gradient)
     const part = upTo(m)(m.layers[index].output as tf.SymbolicTensor);
     const [g, reference] = tf.tidy(() => [
-      tf.grad((t: tf.Tensor) => scored.forward(t as tf.Tensor4D).square().sum())(x),
+      tf.grad((t: tf.Tensor) =>
+        scored
+          .forward(t as tf.Tensor4D)
+          .square()
+          .sum(),
+      )(x),
       tf.grad((t: tf.Tensor) => (part.apply(t) as tf.Tensor).square().sum())(x),
     ]);
     const gradGap = tf.tidy(() => g.sub(reference).abs().max().dataSync()[0]);
     const gradScale = tf.tidy(() => reference.abs().max().dataSync()[0]);
-    assert.ok(gradScale > 0 && gradGap <= 1e-5 * gradScale, `${name}: gradients differ by ${gradGap} (up to ${gradScale})`);
+    assert.ok(
+      gradScale > 0 && gradGap <= 1e-5 * gradScale,
+      `${name}: gradients differ by ${gradGap} (up to ${gradScale})`,
+    );
     tf.dispose([g, reference]);
   };
   // a page's channels only: the same numbers as those channels of the whole pre-activation
@@ -270,7 +297,9 @@ test("what is climbed is the layer's own computation: its pre-activation, or its
     const index = model.layers.findIndex((l) => l.name === name);
     const [whole, page] = [null, [5, 2, 30]].map((channels) => scoredTensor(model, index, upTo(model), channels));
     assert.deepEqual([whole.channels, page.channels], [null, [5, 2, 30]]);
-    const gap = tf.tidy(() => tf.gather(whole.forward(x), [5, 2, 30], 3).sub(page.forward(x)).abs().max().dataSync()[0]);
+    const gap = tf.tidy(
+      () => tf.gather(whole.forward(x), [5, 2, 30], 3).sub(page.forward(x)).abs().max().dataSync()[0],
+    );
     assert.ok(gap <= 1e-5, `${name}: a page's channels differ by ${gap}`);
   }
   check(model, "block1_conv1", "pre-activation");
@@ -281,4 +310,167 @@ test("what is climbed is the layer's own computation: its pre-activation, or its
   x.dispose();
   model.dispose();
   flexible.dispose();
+});
+
+/** The eager loss maximizeActivation climbs without the graph: −Σ each image's mean of its own channel. */
+function eagerLoss(scored: ReturnType<typeof scoredTensor>, mask: tf.Tensor) {
+  return (x: tf.Tensor) =>
+    scored
+      .forward(x as tf.Tensor4D)
+      .mul(mask)
+      .sum(3)
+      .mean([1, 2])
+      .sum()
+      .neg() as tf.Scalar;
+}
+
+test("the graph's objective and gradient are the eager pass's, for every layer kind the graph translates", () => {
+  // undilated: tfjs has no gradient for a dilated conv (the graph's is checked below)
+  const model = everyKind([21, 17, 3], false);
+  const upTo = (t: tf.SymbolicTensor) => tf.model({ inputs: model.inputs, outputs: t });
+  const x = tf.randomNormal([2, 21, 17, 3], 0, 1, "float32", 11) as tf.Tensor4D;
+  const before = tf.memory().numTensors;
+  const kinds = new Set<string>();
+  for (let index = 1; index < model.layers.length; index++) {
+    const layer = model.layers[index];
+    const total = (layer.output as tf.SymbolicTensor).shape[3] as number;
+    const pre = scoredTensor(model, index, upTo).kind === "pre-activation";
+    // a page of two channels, backwards: image 0 climbs the page's second, image 1 its first
+    const channels = pre ? [total - 1, 0] : null;
+    const scored = scoredTensor(model, index, upTo, channels);
+    kinds.add(`${layer.getClassName()} ${scored.kind}`);
+    const mask = tf.tidy(() =>
+      (pre ? tf.eye(2) : tf.oneHot(tf.tensor1d([total - 1, 0], "int32"), total)).reshape([2, 1, 1, -1]),
+    );
+    const ascent = ascentGraph(model, index, channels, mask, [2, 21, 17, 3]);
+    assert.ok(typeof ascent === "object", `${layer.name}: ${String(ascent)}`);
+    try {
+      const [value, reference, gradient, referenceGradient] = tf.tidy(() => {
+        const ours = tf.valueAndGrad(ascent.loss)(x);
+        const theirs = tf.valueAndGrad(eagerLoss(scored, mask))(x);
+        return [ours.value, theirs.value, ours.grad, theirs.grad];
+      });
+      const [v, r] = [value.dataSync()[0], reference.dataSync()[0]];
+      assert.ok(Math.abs(v - r) <= 1e-4 * Math.max(1, Math.abs(r)), `${layer.name}: objective ${v} vs ${r}`);
+      const gap = tf.tidy(() => gradient.sub(referenceGradient).abs().max().dataSync()[0]);
+      const scale = tf.tidy(() => referenceGradient.abs().max().dataSync()[0]);
+      assert.ok(scale > 0 && gap <= 1e-4 * scale, `${layer.name}: gradients differ by ${gap} (up to ${scale})`);
+      tf.dispose([value, reference, gradient, referenceGradient]);
+    } finally {
+      ascent.dispose();
+      mask.dispose();
+    }
+  }
+  assert.equal(tf.memory().numTensors, before, "no tensor left behind");
+  // both kinds of target were climbed, through every translated layer kind
+  for (const kind of [
+    "Conv2D pre-activation",
+    "Conv2D output",
+    "MaxPooling2D pre-activation",
+    "AveragePooling2D output",
+    "Dropout output",
+    "Activation output",
+    "ReLU output",
+  ]) {
+    assert.ok(kinds.has(kind), `${kind} among ${[...kinds].join(", ")}`);
+  }
+  x.dispose();
+  model.dispose();
+});
+
+test("maximizeActivation climbs through the graph, and op by op where the graph cannot go or TF refuses it", async (t) => {
+  const backend = savedModelSessions();
+  assert.ok(backend, "tfjs-node's TF sessions");
+  const sessionsWhileClimbing = async (model: tf.LayersModel, layer: string) => {
+    const open = backend.openCount();
+    let during = -1;
+    const result = await maximizeActivation(model, layer, [0, 1], {
+      steps: 3,
+      seed: 4,
+      onProgress: () => (during = backend.openCount() - open),
+    });
+    assert.equal(backend.openCount(), open, "the graph's session is closed after the call");
+    return { during, result };
+  };
+  const model = await demoCnn();
+  assert.equal((await sessionsWhileClimbing(model, "block2_conv2")).during, 1, "one graph session while climbing");
+  // a layer the graph has no translation for, before the climbed conv: the eager pass alone
+  const padded = tf.sequential({ name: "padded" });
+  padded.add(tf.layers.zeroPadding2d({ inputShape: [12, 12, 3], padding: 1 }));
+  padded.add(
+    tf.layers.conv2d({
+      filters: 3,
+      kernelSize: 3,
+      activation: "relu",
+      name: "conv",
+      kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }),
+    }),
+  );
+  setPreprocessing(padded, "none");
+  const eager = await sessionsWhileClimbing(padded, "conv");
+  assert.equal(eager.during, 0);
+  assert.ok(eager.result.channels.every((c) => c.activation > c.startActivation));
+  // TF failing to run the graph: said once, the same climb continues op by op
+  const reference = (await sessionsWhileClimbing(model, "block2_conv2")).result;
+  const warnings: string[] = [];
+  t.mock.method(console, "warn", (line: string) => warnings.push(line));
+  const failing = t.mock.method(backend, "run", () => {
+    throw new Error("No OpKernel was registered to support Op 'MaxPoolGrad'");
+  });
+  const before = tf.memory().numTensors;
+  const fallen = (await sessionsWhileClimbing(model, "block2_conv2")).result;
+  assert.equal(failing.mock.callCount(), 1, "the graph is not tried again after it failed");
+  assert.equal(warnings.length, 1);
+  assert.match(
+    warnings[0],
+    /^convlens: maximizeActivation continues op by op \(slower\): TensorFlow could not run its graph: No OpKernel/,
+  );
+  assert.equal(tf.memory().numTensors, before);
+  // the same function either way: the images differ only by the passes' rounding
+  fallen.channels.forEach((c, i) => {
+    const ref = reference.channels[i];
+    assert.ok(
+      Math.abs(c.activation - ref.activation) <= 0.05 * Math.abs(ref.activation) + 1e-3,
+      `channel ${c.channel}: ${c.activation} vs ${ref.activation}`,
+    );
+  });
+  padded.dispose();
+  model.dispose();
+});
+
+test("through a dilated conv, which tfjs cannot differentiate, the graph's gradient is that of the same conv undilated", () => {
+  const dilated = everyKind([21, 17, 3]);
+  // the same function: every weight shared, the dilated kernel spread out with zeros between its taps
+  const spread = everyKind([21, 17, 3], false);
+  dilated.layers.forEach((layer, i) => {
+    if (layer.name !== "dilated_sigmoid") return spread.layers[i].setWeights(layer.getWeights());
+    const [kernel, bias] = layer.getWeights();
+    const [kh, kw, cin, cout] = kernel.shape;
+    const taps = kernel.arraySync() as number[][][][];
+    const wide = tf.buffer([2 * kh - 1, 2 * kw - 1, cin, cout]);
+    for (let i = 0; i < kh; i++)
+      for (let j = 0; j < kw; j++)
+        for (let c = 0; c < cin; c++) for (let o = 0; o < cout; o++) wide.set(taps[i][j][c][o], 2 * i, 2 * j, c, o);
+    const wideKernel = wide.toTensor();
+    spread.layers[i].setWeights([wideKernel, bias]);
+    wideKernel.dispose();
+  });
+  const upTo = (t: tf.SymbolicTensor) => tf.model({ inputs: spread.inputs, outputs: t });
+  const x = tf.randomNormal([2, 21, 17, 3], 0, 1, "float32", 12) as tf.Tensor4D;
+  const mask = tf.eye(2).reshape([2, 1, 1, 2]);
+  for (const name of ["dilated_sigmoid", "relu6", "max_same"]) {
+    const index = dilated.layers.findIndex((l) => l.name === name);
+    const ascent = ascentGraph(dilated, index, [3, 1], mask, [2, 21, 17, 3]);
+    assert.ok(typeof ascent === "object", String(ascent));
+    const scored = scoredTensor(spread, index, upTo, [3, 1]);
+    const [gradient, reference] = tf.tidy(() => [tf.grad((t: tf.Tensor) => ascent.loss(t as tf.Tensor4D))(x), tf.grad(eagerLoss(scored, mask))(x)]);
+    const gap = tf.tidy(() => gradient.sub(reference).abs().max().dataSync()[0]);
+    const scale = tf.tidy(() => reference.abs().max().dataSync()[0]);
+    assert.ok(scale > 0 && gap <= 1e-4 * scale, `${name}: gradients differ by ${gap} (up to ${scale})`);
+    tf.dispose([gradient, reference]);
+    ascent.dispose();
+  }
+  tf.dispose([x, mask]);
+  dilated.dispose();
+  spread.dispose();
 });

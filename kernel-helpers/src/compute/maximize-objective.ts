@@ -52,13 +52,12 @@ export function scoredTensor(
   channels: number[] | null = null,
 ): ScoredTensor {
   const layer = model.layers[index];
-  const pool = POOLS[layer.getClassName()];
-  const conv = pool ? sourceLayer(layer.input) : layer;
-  if (!conv || !isPreActivationConv(conv)) {
+  const pre = preActivationOf(model, index);
+  if (!pre) {
     return { kind: "output", channels: null, forward: forwardTo(model, layer.output as tf.SymbolicTensor, upTo) };
   }
+  const { conv, leak, pool } = pre;
   const reach = forwardTo(model, conv.input as tf.SymbolicTensor, upTo);
-  const poolConfig = pool ? (layer.getConfig() as unknown as PoolConfig) : null;
   return {
     kind: "pre-activation",
     channels,
@@ -66,12 +65,44 @@ export function scoredTensor(
       // each pooling and leaky ReLU below works channel by channel, so a page's filters suffice:
       // 16 of VGG16's 512 in block5_conv3, 16 of the shapes CNN's 128 in its last conv
       let z = convolve(conv, reach(input), channels);
-      if ((conv.getConfig() as unknown as ConvConfig).activation === "relu") z = tf.leakyRelu(z, LEAK);
-      if (!poolConfig) return z;
-      const strides = poolConfig.strides ?? poolConfig.poolSize;
-      return pool === "max"
-        ? tf.maxPool(z, poolConfig.poolSize, strides, poolConfig.padding)
-        : tf.avgPool(z, poolConfig.poolSize, strides, poolConfig.padding);
+      if (leak !== null) z = tf.leakyRelu(z, leak);
+      if (!pool) return z;
+      return pool.kind === "max"
+        ? tf.maxPool(z, pool.size, pool.strides, pool.padding)
+        : tf.avgPool(z, pool.size, pool.strides, pool.padding);
+    },
+  };
+}
+
+/** What is climbed for a pre-activation: conv (its kernel and bias), a leaky ReLU if the conv's is a ReLU, the pooling after it. */
+export interface PreActivation {
+  conv: tf.layers.Layer;
+  /** the leaky ReLU's slope below 0, or null: the activation is left out altogether */
+  leak: number | null;
+  pool: { kind: "max" | "avg"; size: [number, number]; strides: [number, number]; padding: "same" | "valid" } | null;
+}
+
+/**
+ * The pre-activation climbed for layer `index`: a Conv2D whose activation is not linear, or a
+ * pooling layer right after one (max-pooling commutes with a rising activation such as ReLU; for
+ * average pooling it is a close stand-in); null: the layer's output is climbed.
+ */
+export function preActivationOf(model: tf.LayersModel, index: number): PreActivation | null {
+  const layer = model.layers[index];
+  const poolKind = POOLS[layer.getClassName()];
+  const conv = poolKind ? sourceLayer(layer.input) : layer;
+  if (!conv || !isPreActivationConv(conv)) return null;
+  const leak = (conv.getConfig() as unknown as ConvConfig).activation === "relu" ? LEAK : null;
+  if (!poolKind) return { conv, leak, pool: null };
+  const config = layer.getConfig() as unknown as PoolConfig;
+  return {
+    conv,
+    leak,
+    pool: {
+      kind: poolKind,
+      size: config.poolSize,
+      strides: config.strides ?? config.poolSize,
+      padding: config.padding,
     },
   };
 }
@@ -135,7 +166,10 @@ export const reluSignGrad = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc
   const [x, save] = args as [tf.Tensor, tf.GradSaveFunc];
   const y = tf.relu(x);
   save([y]);
-  return { value: y, gradFunc: (dy: tf.Tensor | tf.Tensor[], [saved]: tf.Tensor[]) => tf.mul(dy as tf.Tensor, tf.sign(saved)) };
+  return {
+    value: y,
+    gradFunc: (dy: tf.Tensor | tf.Tensor[], [saved]: tf.Tensor[]) => tf.mul(dy as tf.Tensor, tf.sign(saved)),
+  };
 }) as (x: tf.Tensor) => tf.Tensor;
 
 function isRelu(layer: tf.layers.Layer): boolean {
@@ -143,7 +177,7 @@ function isRelu(layer: tf.layers.Layer): boolean {
 }
 
 /** The layers from the model's input layer (left out) to `target`, if each has one input and is used once. */
-function chainTo(target: tf.SymbolicTensor): tf.layers.Layer[] | null {
+export function chainTo(target: tf.SymbolicTensor): tf.layers.Layer[] | null {
   const chain: tf.layers.Layer[] = [];
   let tensor = target;
   while (tensor.sourceLayer.getClassName() !== "InputLayer") {

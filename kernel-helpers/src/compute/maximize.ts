@@ -21,7 +21,8 @@ import { checkInputFits } from "./geometry";
 import { inputSize, type LoadedImage, preprocess } from "./images";
 import { imageParam, type ImageParam, type Parameterization } from "./maximize-param";
 import { type ScoredTensor, scoredTensor } from "./maximize-objective";
-import { applyWarp, drawWarp, isIdentity, type WarpRanges } from "./maximize-warp";
+import { applyWarp, drawWarp, isIdentity, type Warp, type WarpRanges } from "./maximize-warp";
+import { type AscentGraph, ascentGraph } from "./graph/ascent-graph";
 import { deriveSeed, seededRandom } from "./seeded-random";
 
 export interface MaximizeOptions {
@@ -85,8 +86,17 @@ export interface MaximizedActivations {
 }
 
 const OPTION_NAMES = [
-  "steps", "size", "learningRate", "seed", "parameterization", "jitter", "scale", "rotate",
-  "preprocess", "onProgress", "signal",
+  "steps",
+  "size",
+  "learningRate",
+  "seed",
+  "parameterization",
+  "jitter",
+  "scale",
+  "rotate",
+  "preprocess",
+  "onProgress",
+  "signal",
 ];
 const DEFAULT_SIZE = 128;
 const MAX_SIZE = 1024;
@@ -125,6 +135,24 @@ export async function maximizeActivation(
   const climbMask = scored.channels ? tf.tidy(() => tf.eye(list.length).reshape([list.length, 1, 1, -1])) : mask;
   // the transforms' own stream, apart from the images' noise streams (which use the channel indices)
   const random = seededRandom(deriveSeed(settings.seed, -1));
+  // the network's forward and backward pass as one TF graph where it can be (same function, ~2×
+  // faster on the demo network); eagerly op by op otherwise
+  const built = ascentGraph(graph, ref.index, scored.channels, climbMask, [list.length, height, width, 3]);
+  let ascent = typeof built === "string" ? null : built;
+  /** One step; false if the graph failed (nothing applied: the step is to be taken again eagerly). */
+  const climb = (warp: Warp | null, through: AscentGraph | null): boolean =>
+    tf.tidy(() => {
+      const { grads } = optimizer.computeGradients(() => {
+        const rgb = param.rgb();
+        const seen = warp ? applyWarp(rgb, warp) : rgb;
+        const input = preprocess(seen.mul(255), mode) as tf.Tensor4D;
+        if (through) return through.loss(input);
+        return objective(scored.forward(input), climbMask).sum().neg() as tf.Scalar;
+      }, [param.variable]);
+      if (through?.failure) return false;
+      optimizer.applyGradients(Object.entries(grads).map(([name, tensor]) => ({ name, tensor })));
+      return true;
+    });
   try {
     const start = finalImages(param);
     const startActivation = channelMeans(sub, start, settings.size, mode, mask);
@@ -133,14 +161,15 @@ export async function maximizeActivation(
       await new Promise((resolve) => setImmediate(resolve));
       throwIfAborted(settings.signal, step - 1, settings.steps);
       const warp = isIdentity(settings.warp) ? null : drawWarp(random, settings.warp);
-      tf.tidy(() => {
-        optimizer.minimize(() => {
-          const rgb = param.rgb();
-          const seen = warp ? applyWarp(rgb, warp) : rgb;
-          const activations = scored.forward(preprocess(seen.mul(255), mode) as tf.Tensor4D);
-          return objective(activations, climbMask).sum().neg() as tf.Scalar;
-        }, false, [param.variable]);
-      });
+      if (!climb(warp, ascent) && ascent) {
+        // TF refused the graph: the eager pass computes the same, only slower
+        console.warn(
+          `convlens: maximizeActivation continues op by op (slower): TensorFlow could not run its graph: ${ascent.failure}`,
+        );
+        ascent.dispose();
+        ascent = null;
+        climb(warp, null);
+      }
       settings.onProgress?.(step, settings.steps);
     }
     const images = finalImages(param);
@@ -169,6 +198,7 @@ export async function maximizeActivation(
       })),
     };
   } finally {
+    ascent?.dispose();
     param.dispose();
     optimizer.dispose();
     tf.dispose(climbMask === mask ? [mask] : [mask, climbMask]);

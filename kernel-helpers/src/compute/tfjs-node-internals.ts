@@ -101,6 +101,7 @@ export interface AttrValue {
   setS(bytes: Uint8Array): void;
   setList(list: ListValue): void;
   setB(value: boolean): void;
+  setF(value: number): void;
   setShape(shape: Shape): void;
   setTensor(tensor: TensorProto): void;
 }
@@ -148,7 +149,7 @@ export const PROTO_METHODS: Record<string, readonly string[]> = {
   TensorShape: ["addDim"],
   "TensorShape.Dim": ["setSize"],
   Tensor: ["setDtype", "setTensorShape", "setTensorContent"],
-  AttrValue: ["setType", "setS", "setList", "setB", "setShape", "setTensor"],
+  AttrValue: ["setType", "setS", "setList", "setB", "setF", "setShape", "setTensor"],
   "AttrValue.ListValue": ["setIList"],
   NodeDef: ["setName", "setOp", "setInputList", "getAttrMap"],
   GraphDef: ["addNode", "setVersions"],

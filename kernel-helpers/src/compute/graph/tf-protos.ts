@@ -9,6 +9,7 @@ export type Attr =
   | { s: string }
   | { ints: number[] }
   | { b: boolean }
+  | { f: number }
   /** a shape; null is an unknown dimension */
   | { shape: (number | null)[] }
   /** a 1-D int32 tensor (a Const node's value) */
@@ -37,6 +38,7 @@ function attrValue(attr: Attr): AttrValue {
   if ("type" in attr) value.setType(DTYPES[attr.type]);
   else if ("s" in attr) value.setS(Buffer.from(attr.s));
   else if ("b" in attr) value.setB(attr.b);
+  else if ("f" in attr) value.setF(attr.f);
   else if ("shape" in attr) value.setShape(shapeOf(attr.shape));
   else if ("int32Tensor" in attr) {
     const tensor = new P.Tensor();
@@ -85,6 +87,11 @@ export class GraphWriter {
 
   constInt32(name: string, values: number[]): string {
     return this.node(name, "Const", [], { dtype: { type: "int32" }, value: { int32Tensor: values } });
+  }
+
+  /** The int32 shape of graph tensor `of` (its static shape when known: grappler folds it). */
+  shape(name: string, of: string): string {
+    return this.node(name, "Shape", [of], { T: { type: "float32" }, out_type: { type: "int32" } });
   }
 
   /** The SavedModel bytes (saved_model.pb) with one "serve" meta graph and no variables. */
