@@ -140,6 +140,14 @@ export function tslabConverters(): Converters {
   };
 }
 
+/**
+ * Compiles `code` with the node converter without running it, so its TypeScript program has read
+ * the declarations of what `code` imports before the first cell does; the number of diagnostics.
+ */
+export function precompile(converters: Converters, code: string): number {
+  return converters.node.convert("", code).diagnostics.length;
+}
+
 /** Where a cell's output goes: its last expression's value, and what it prints as failures. */
 export interface CellConsole {
   log(value: unknown): void;
