@@ -58,7 +58,7 @@ setup_venv() {
 
 setup_node_modules() {
   local want
-  want="$(hash_files package-lock.json package.json kernel-helpers/package.json widgets/package.json)"
+  want="$(hash_files package-lock.json package.json kernel-helpers/package.json kernel-helpers/kernel/package.json widgets/package.json)"
   if [ "$(cat node_modules/.convlens-stamp 2>/dev/null)" = "$want" ]; then
     return
   fi
@@ -78,20 +78,20 @@ binding_is_built() {
 }
 
 # tfjs-node's binding, built with node-pre-gyp against the tensorflow-cpu wheel's libtensorflow_cc.so.2
-# and headers (deps/ links into .venv): kernel-helpers/src/cli/tfjs-binding.ts, which
-# `npx convlens install` runs too. It needs the compiled kernel-helpers, so it runs after the build.
+# and headers (deps/ links into .venv): kernel-helpers/kernel/src/cli/tfjs-binding.ts, which
+# `npx convlens install` runs too. It needs the compiled kernel package, so it runs after the build.
 setup_tfjs_binding() {
   if binding_is_built && node -e "require('@tensorflow/tfjs-node')" >/dev/null 2>&1; then
     return
   fi
   say "building tfjs-node's native binding against the tensorflow-cpu wheel (about 30 s)"
-  node kernel-helpers/dist/cli/tfjs-binding.js "$VENV/bin/python" ||
+  node kernel-helpers/kernel/dist/cli/tfjs-binding.js "$VENV/bin/python" ||
     die "tfjs-node's binding is not working (the reason is above)."
 }
 
 build_typescript() {
-  say "compiling TypeScript (kernel-helpers, widgets)"
-  node_modules/.bin/tsc -b kernel-helpers
+  say "compiling TypeScript (kernel-helpers: the library and the kernel; widgets)"
+  node_modules/.bin/tsc -b kernel-helpers/kernel
   local want
   want="$(hash_files widgets/package.json widgets/tsconfig.json $(find widgets/src -type f | sort))"
   if [ "$(cat widgets/labextension/.convlens-stamp 2>/dev/null)" != "$want" ]; then
@@ -116,7 +116,7 @@ copy_sample_photos() {
 install_into_jupyter() {
   # What `npx convlens install` does for any Jupyter: the kernelspec, and the prebuilt labextension as
   # a copy (Voila serves an extension's files only from inside the data folder, not through a link).
-  quietly node kernel-helpers/dist/cli/main.js install --prefix "$VENV" --python "$VENV/bin/python" ||
+  quietly node kernel-helpers/kernel/dist/cli/main.js install --prefix "$VENV" --python "$VENV/bin/python" ||
     die "installing the kernelspec and labextension into .venv failed (output above)."
 }
 

@@ -3,8 +3,8 @@
 export const version: string = (require("../package.json") as { version: string }).version;
 export * from "./display";
 export * from "./compute";
-export { Widget, display } from "./kernel/widget";
-export type { WidgetSpec, WidgetState, ChangeHandler, MessageHandler, DisplayFallback } from "./kernel/widget";
+export { Widget, display } from "./runtime/widget";
+export type { WidgetSpec, WidgetState, ChangeHandler, MessageHandler, DisplayFallback } from "./runtime/widget";
 export { demoCnn, demoCnnMetadata, DEMO_MODEL_DIR, type DemoCnnMetadata } from "./demo";
 export { shapesCnn, shapesCnnMetadata, SHAPES_MODEL_DIR, SHAPE_CLASSES, type ShapesCnnMetadata } from "./demo";
 export { shapeSamples, type ShapeSample, type ShapeSamplesOptions } from "./demo/samples";

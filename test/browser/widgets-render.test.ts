@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { build } from "esbuild";
 import type { Page } from "playwright-core";
 import { filtersPanel, mapsPanel, type PanelState } from "../../kernel-helpers/src/display/state";
-import { removeBuffers } from "../../kernel-helpers/src/kernel/buffers";
+import { removeBuffers } from "../../kernel-helpers/src/runtime/buffers";
 import type { ChannelStack, FilterStack } from "../../kernel-helpers/src/types";
 import { openBrowser, screenshot, type Browser } from "../support/browser";
 import { pagePoints, plotlyListeners, type Point } from "../support/plotly";

@@ -20,7 +20,7 @@ from conftest import ROOT
 
 PASSWORD = "class-password-2026"
 TEACHER_PASSWORD = "teacher-password-" + "x" * 24
-LAUNCHER = "kernel/launcher.js"  # in a convlens kernel's command line
+LAUNCHER = "kernel/dist/launcher.js"  # in a convlens kernel's command line
 
 
 def free_port():

@@ -4,8 +4,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-node";
-import { kernelRuntime } from "../../kernel-helpers/src/kernel/runtime";
-import type { JSONObject } from "../../kernel-helpers/src/kernel/messages";
+import { kernelRuntime } from "../../kernel-helpers/src/runtime/runtime";
+import type { JSONObject } from "../../kernel-helpers/src/runtime/messages";
 import { ConvlensError } from "../../kernel-helpers/src/errors";
 import { featureMaps } from "../../kernel-helpers/src/compute/featureMaps";
 import type { LoadedImage } from "../../kernel-helpers/src/compute/images";

@@ -2,8 +2,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { inspect } from "node:util";
-import { installKernelRuntime, kernelRuntime, KernelRuntime } from "../../kernel-helpers/src/kernel/runtime";
-import type { JSONObject, OutgoingMessage } from "../../kernel-helpers/src/kernel/messages";
+import { installKernelRuntime, kernelRuntime, KernelRuntime } from "../../kernel-helpers/src/runtime/runtime";
+import type { JSONObject, OutgoingMessage } from "../../kernel-helpers/src/runtime/messages";
 import { showFeatureMaps, showLayers } from "../../kernel-helpers/src/display/show";
 import type { ChannelStack } from "../../kernel-helpers/src/types";
 import { recordKernel } from "../support/recording-runtime";

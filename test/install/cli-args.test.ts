@@ -1,7 +1,7 @@
 // The command line of `npx convlens`: each mistake is a usage error (exit 2) that names the fix.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { parseArgs, UsageError } from "../../kernel-helpers/src/cli/args";
+import { parseArgs, UsageError } from "../../kernel-helpers/kernel/src/cli/args";
 
 test("install takes one place: --user (the default), --sys-prefix or --prefix PATH, and --python", () => {
   assert.deepEqual(parseArgs(["install"]).location, { kind: "user" });

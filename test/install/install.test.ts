@@ -251,15 +251,18 @@ describe(
         const npm = (async () => {
           const packs = join(tmp, "packs");
           mkdirSync(packs);
-          // convlens runs its prepack (tsc -b, then the weights and photos copied in); the front end's labextension
-          // is the set-up's build (its prepack would rebuild it with webpack, for a publish).
-          ok(
-            await run("npm", ["pack", "--workspace", "kernel-helpers", "--pack-destination", packs], {
-              cwd: ROOT,
-              timeoutMs: 180_000,
-            }),
-            "npm pack convlens",
-          );
+          // the library runs its prepack (tsc -b, then the weights and photos copied in), the kernel its own
+          // (tsc -b); the front end's labextension is the set-up's build (its prepack would rebuild it with
+          // webpack, for a publish)
+          for (const [workspace, name] of [["kernel-helpers", "convlens"], ["kernel-helpers/kernel", "convlens-kernel"]]) {
+            ok(
+              await run("npm", ["pack", "--workspace", workspace, "--pack-destination", packs], {
+                cwd: ROOT,
+                timeoutMs: 180_000,
+              }),
+              `npm pack ${name}`,
+            );
+          }
           ok(
             await run("npm", ["pack", "--workspace", "widgets", "--ignore-scripts", "--pack-destination", packs], {
               cwd: ROOT,
@@ -272,7 +275,7 @@ describe(
             .sort();
           assert.deepEqual(
             tarballs.map((f) => f.replace(/-\d+\.\d+\.\d+.*$/, "")),
-            ["convlens", "convlens-widgets"],
+            ["convlens", "convlens-kernel", "convlens-widgets"],
           );
           writeFileSync(join(project, "package.json"), JSON.stringify({ name: "convlens-class", private: true }));
           // --ignore-scripts: tfjs-node's install script downloads libtensorflow from a host this machine cannot reach
@@ -297,6 +300,11 @@ describe(
           assert.ok(existsSync(join(pkg, file)), `the convlens package carries no ${file}`);
         }
         assert.ok(existsSync(join(project, "node_modules", ".bin", "convlens")), "npm linked no convlens command");
+        // three packages, each with its own part: the library carries no kernel, the kernel no library
+        assert.ok(!existsSync(join(pkg, "dist", "launcher.js")) && !existsSync(join(pkg, "dist", "cli")), "the library carries the kernel");
+        const kernelPkg = join(project, "node_modules", "convlens-kernel");
+        assert.ok(existsSync(join(kernelPkg, "dist", "launcher.js")), "the kernel package has no launcher");
+        assert.ok(!existsSync(join(kernelPkg, "dist", "compute")) && !existsSync(join(kernelPkg, "models")), "the kernel package carries the library");
         shareBefore = listing(share());
       },
     );
@@ -353,7 +361,7 @@ describe(
         const spec = JSON.parse(readFileSync(join(share(), "kernels", "convlens", "kernel.json"), "utf8")) as {
           argv: string[];
         };
-        assert.equal(spec.argv[1], join(project, "node_modules", "convlens", "dist", "kernel", "launcher.js"));
+        assert.equal(spec.argv[1], join(project, "node_modules", "convlens-kernel", "dist", "launcher.js"));
       },
     );
 
@@ -409,6 +417,10 @@ describe(
       async () => {
         const r = ok(await npx(["doctor"]), "npx convlens doctor");
         assert.match(r.out, /ok +kernelspec "convlens"/);
+        // the three packages, each where npm put it
+        for (const name of ["convlens-kernel", "convlens", "convlens-widgets"]) {
+          assert.match(r.out, new RegExp(`^ +${name} 0\\.1\\.0 +${join(project, "node_modules", name)}$`, "m"));
+        }
         assert.match(r.out, /ok +labextension convlens-widgets 0\.1\.0/);
         assert.match(r.out, /ok +tfjs-node 4\.22\.0 .*: backend tensorflow/);
         assert.match(r.out, /convlens is ready/);

@@ -1,7 +1,7 @@
 // ipywidgets' remove_buffers / put_buffers rules, with their edge cases.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { putBuffers, removeBuffers } from "../../kernel-helpers/src/kernel/buffers";
+import { putBuffers, removeBuffers } from "../../kernel-helpers/src/runtime/buffers";
 
 test("a top-level typed array is removed from the state and listed by key", () => {
   const data = new Float32Array([1.5, -2]);

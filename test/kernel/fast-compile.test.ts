@@ -10,12 +10,12 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { format } from "node:util";
 import type * as ts from "@tslab/typescript-for-tslab";
-import { createCellExecutor, tslabConverters } from "../../kernel-helpers/src/kernel/tslab";
+import { createCellExecutor, tslabConverters } from "../../kernel-helpers/kernel/src/tslab";
 import {
   fastBuilderProblem,
   missingTypescriptInternals,
   tslabTypescript,
-} from "../../kernel-helpers/src/kernel/fast-compile";
+} from "../../kernel-helpers/kernel/src/fast-compile";
 
 const converters = tslabConverters();
 const converter = converters.node;

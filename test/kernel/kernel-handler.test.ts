@@ -2,10 +2,10 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { join, relative } from "node:path";
-import { createCellExecutor, tslabConverters } from "../../kernel-helpers/src/kernel/tslab";
-import { ConvlensKernel } from "../../kernel-helpers/src/kernel/kernel";
-import { installKernelRuntime, KernelRuntime } from "../../kernel-helpers/src/kernel/runtime";
-import type { Header, JSONObject, KernelMessage, OutgoingMessage } from "../../kernel-helpers/src/kernel/messages";
+import { createCellExecutor, tslabConverters } from "../../kernel-helpers/kernel/src/tslab";
+import { ConvlensKernel } from "../../kernel-helpers/kernel/src/kernel";
+import { installKernelRuntime, KernelRuntime } from "../../kernel-helpers/src/runtime/runtime";
+import type { Header, JSONObject, KernelMessage, OutgoingMessage } from "../../kernel-helpers/src/runtime/messages";
 
 let sent: OutgoingMessage[] = [];
 const logged: string[] = [];
@@ -111,7 +111,7 @@ test("complete, inspect and is_complete come from tslab", async () => {
 test("a comm_msg that arrives while a cell awaits it is processed, and the cell finishes", async () => {
   const open = request("execute_request", {
     code: [
-      `import { Widget } from "./${relative(process.cwd(), join(__dirname, "..", "..", "kernel-helpers", "src", "kernel", "widget"))}";`,
+      `import { Widget } from "./${relative(process.cwd(), join(__dirname, "..", "..", "kernel-helpers", "src", "runtime", "widget"))}";`,
       'const w = new Widget({ modelName: "M", modelModule: "m", modelModuleVersion: "1", state: { value: 0 } });',
       "(globalThis as any).testWidgetId = w.commId;",
     ].join("\n"),

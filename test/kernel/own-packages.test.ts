@@ -14,7 +14,7 @@ import {
   ownPackages,
   findPackage,
   resolveOwnPackages,
-} from "../../kernel-helpers/src/kernel/own-packages";
+} from "../../kernel-helpers/kernel/src/own-packages";
 import { ROOT } from "../support/jupyterlab";
 
 const base = realpathSync(mkdtempSync(join(tmpdir(), "convlens-own-packages-")));

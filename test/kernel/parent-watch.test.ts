@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { once } from "node:events";
-import { parentGone, parentsToWatch, systemProbe, watchParent, type ProcessProbe } from "../../kernel-helpers/src/kernel/parent-watch";
+import { parentGone, parentsToWatch, systemProbe, watchParent, type ProcessProbe } from "../../kernel-helpers/kernel/src/parent-watch";
 
 /** A probe over a fake process table: the current parent pid and the pids that exist. */
 function fakeProbe(ppid: number, existing: number[]): ProcessProbe & { ppidNow: number; existing: Set<number> } {

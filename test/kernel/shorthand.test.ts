@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { expandShorthandProperties } from "../../kernel-helpers/src/kernel/shorthand";
+import { expandShorthandProperties } from "../../kernel-helpers/kernel/src/shorthand";
 
 test("shorthand properties are spelled out", () => {
   assert.equal(expandShorthandProperties("f({ image, title })"), "f({ image: image, title: title })");

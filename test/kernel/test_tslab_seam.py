@@ -1,4 +1,4 @@
-"""The tslab seam in a real kernel: the adapter (kernel-helpers/src/kernel/tslab.ts) installed
+"""The tslab seam in a real kernel: the adapter (kernel-helpers/kernel/src/tslab.ts) installed
 fast-compile before tslab's converter loaded TypeScript, so cells compile with the abstract builder
 (fastBuilderProblem() is null in the kernel process), and tslab's own display API still reaches
 the front end through the hook the adapter routes."""
@@ -8,7 +8,7 @@ from conftest import ROOT, execute
 
 
 def test_cells_compile_with_the_fast_builder(kernel):
-    module = json.dumps(str(ROOT / "kernel-helpers" / "dist" / "kernel" / "fast-compile"))
+    module = json.dumps(str(ROOT / "kernel-helpers" / "kernel" / "dist" / "fast-compile"))
     reply, outputs = execute(kernel, f"import {{ fastBuilderProblem }} from {module};\nString(fastBuilderProblem())")
     assert reply["status"] == "ok", reply
     results = [m["content"]["data"]["text/plain"] for m in outputs if m["msg_type"] == "execute_result"]

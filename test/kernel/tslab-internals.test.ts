@@ -1,4 +1,4 @@
-// Canary of the tslab seam (kernel-helpers/src/kernel/tslab.ts): every internal of tslab that the
+// Canary of the tslab seam (kernel-helpers/kernel/src/tslab.ts): every internal of tslab that the
 // kernel uses is still there with the shape it is used with, and behaves as the kernel expects
 // (what goes to log() and error(), the diagnostics' format, the display hook). After an upgrade of
 // tslab this is the one test that fails, and its message names what moved.
@@ -16,8 +16,8 @@ import {
   routeTslabDisplay,
   tslabConverters,
   tslabVersion,
-} from "../../kernel-helpers/src/kernel/tslab";
-import { fastBuilderProblem } from "../../kernel-helpers/src/kernel/fast-compile";
+} from "../../kernel-helpers/kernel/src/tslab";
+import { fastBuilderProblem } from "../../kernel-helpers/kernel/src/fast-compile";
 
 const tslab = `tslab ${tslabVersion()}`;
 const converters = tslabConverters();

@@ -3,9 +3,9 @@
 // JSON.parse, so "__proto__" in it is an own key, as the updates below make it.
 import { afterEach, beforeEach, test } from "node:test";
 import assert from "node:assert/strict";
-import { installKernelRuntime, KernelRuntime } from "../../kernel-helpers/src/kernel/runtime";
-import { Widget } from "../../kernel-helpers/src/kernel/widget";
-import type { Header, JSONObject, OutgoingMessage } from "../../kernel-helpers/src/kernel/messages";
+import { installKernelRuntime, KernelRuntime } from "../../kernel-helpers/src/runtime/runtime";
+import { Widget } from "../../kernel-helpers/src/runtime/widget";
+import type { Header, JSONObject, OutgoingMessage } from "../../kernel-helpers/src/runtime/messages";
 import { viewWidgetSpec } from "../../kernel-helpers/src/display/front-end";
 import type { ViewState } from "../../kernel-helpers/src/display/wire";
 

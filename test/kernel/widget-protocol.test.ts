@@ -1,9 +1,9 @@
 // Comm manager, widget protocol 2.1 and display, observed at the runtime's one outlet.
 import { afterEach, beforeEach, test } from "node:test";
 import assert from "node:assert/strict";
-import { installKernelRuntime, KernelRuntime } from "../../kernel-helpers/src/kernel/runtime";
-import { Widget, display } from "../../kernel-helpers/src/kernel/widget";
-import type { Header, JSONObject, OutgoingMessage } from "../../kernel-helpers/src/kernel/messages";
+import { installKernelRuntime, KernelRuntime } from "../../kernel-helpers/src/runtime/runtime";
+import { Widget, display } from "../../kernel-helpers/src/runtime/widget";
+import type { Header, JSONObject, OutgoingMessage } from "../../kernel-helpers/src/runtime/messages";
 
 let sent: OutgoingMessage[];
 let logged: string[];

@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
-import { decode, encode, newHeader, sign } from "../../kernel-helpers/src/kernel/wire";
+import { decode, encode, newHeader, sign } from "../../kernel-helpers/kernel/src/wire";
 
 const signing = { key: "secret-key", scheme: "hmac-sha256" };
 

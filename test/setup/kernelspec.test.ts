@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { kernelSpec, KERNEL_NAME } from "../../kernel-helpers/src/kernel/install-kernelspec";
+import { kernelSpec, KERNEL_NAME } from "../../kernel-helpers/kernel/src/install-kernelspec";
 
 test("the kernelspec starts our launcher with the connection file", () => {
   const spec = kernelSpec("/x/launcher.js", "/usr/bin/node");

@@ -1,8 +1,8 @@
 // A recording kernel runtime for tests of what cells call (show*, compare, …) without a kernel:
 // installed around every test of the file, it keeps what the kernel sent and logged.
 import { afterEach, beforeEach } from "node:test";
-import type { OutgoingMessage } from "../../kernel-helpers/src/kernel/messages";
-import { installKernelRuntime, KernelRuntime } from "../../kernel-helpers/src/kernel/runtime";
+import type { OutgoingMessage } from "../../kernel-helpers/src/runtime/messages";
+import { installKernelRuntime, KernelRuntime } from "../../kernel-helpers/src/runtime/runtime";
 
 export interface Recording {
   /** every message the kernel sent in this test, in order (a test may empty it) */

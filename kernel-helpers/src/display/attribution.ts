@@ -17,7 +17,7 @@ import type { ImageLike } from "../compute/featureMaps";
 import { isLoadedImage, loadImage, type InputOptions, type LoadedImage } from "../compute/images";
 import { predict, type Prediction } from "../compute/predict";
 import { preprocessingFor, type Preprocessing } from "../models/info";
-import { Widget, display } from "../kernel/widget";
+import { Widget, display } from "../runtime/widget";
 import {
   attributionMontage,
   attributionPanel,

@@ -1,7 +1,7 @@
 // Kernel side of one convlens widget: answers the front end's requests (exact value under the
 // mouse, another page of filters, another layer in the explorer) by recomputing panels.
 import type { ChannelStack, FilterStack, LayerRef } from "../types";
-import type { MessageHandler } from "../kernel/widget";
+import type { MessageHandler } from "../runtime/widget";
 import { filtersPanel, mapsPanel, type FiltersOptions, type MapsOptions } from "./state";
 import type { PanelState, Request, ValueReply, ViewState } from "./wire";
 

@@ -1,8 +1,8 @@
 // The front end a convlens widget opens (the convlens-widgets package: JupyterLab's widget manager
 // finds its model and view by npm name and a semver range of its version) and what that front end
 // may change in the widget's state.
-import { arrayOf, boolean, fraction, integer, nonNegativeInteger, oneOf, record } from "../kernel/checks";
-import type { FrontEndKeys, WidgetSpec } from "../kernel/widget";
+import { arrayOf, boolean, fraction, integer, nonNegativeInteger, oneOf, record } from "../runtime/checks";
+import type { FrontEndKeys, WidgetSpec } from "../runtime/widget";
 import { COLOUR_SCALES, SCALE_MODES, SORT_ORDERS, VIEW_MODES, type ViewState } from "./wire";
 
 interface PackageJson {

@@ -2,7 +2,7 @@
 // Each opens one convlens widget and displays it with a PNG montage and a text line as fallbacks.
 import { inspect } from "node:util";
 import * as tf from "@tensorflow/tfjs-node";
-import { Widget, display } from "../kernel/widget";
+import { Widget, display } from "../runtime/widget";
 import type { ChannelStack, FilterStack } from "../types";
 import { isLoadedImage, type LoadedImage } from "../compute/images";
 import type { ImageLike } from "../compute/featureMaps";

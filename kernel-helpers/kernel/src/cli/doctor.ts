@@ -2,7 +2,7 @@
 // command that fixes it. It changes nothing.
 import { existsSync, lstatSync, readFileSync, realpathSync } from "node:fs";
 import { join } from "node:path";
-import { KERNEL_NAME } from "../kernel/install-kernelspec";
+import { KERNEL_NAME } from "../install-kernelspec";
 import { kernelspecDir, LABEXTENSION_NAME, labextensionDir, LAUNCHER, PACKAGE_ROOT } from "./install";
 import { defaultPython, probePython, PYTHON_PACKAGES, type PythonProbe } from "./python";
 import { bindingTensorflow, checkBackend, packageVersion, tfjsNodeDir } from "./tfjs-binding";
@@ -39,24 +39,26 @@ function installCommand(probe: PythonProbe | undefined): string {
   return `npx convlens install ${inEnv ? "--sys-prefix" : "--user"}`;
 }
 
+/** What installs all three packages: the kernel's depends on the library and the front end. */
+const INSTALL_PACKAGES = "npm install convlens-kernel --ignore-scripts";
+
 export function diagnose(): DoctorReport {
   const facts: string[] = [];
   const findings: Finding[] = [];
-  const version = packageVersion(PACKAGE_ROOT);
-  facts.push(`convlens ${version}  ${PACKAGE_ROOT}`);
+  facts.push(`convlens-kernel ${packageVersion(PACKAGE_ROOT)}  ${PACKAGE_ROOT}`);
   facts.push(`node ${process.versions.node}  ${process.execPath}`);
 
+  // the library cells import and the front end, as the kernel's package finds them
   let widgetsVersion: string | undefined;
-  try {
-    const dir = join(require.resolve(`${LABEXTENSION_NAME}/package.json`, { paths: [PACKAGE_ROOT] }), "..");
-    widgetsVersion = packageVersion(dir);
-    facts.push(`${LABEXTENSION_NAME} ${widgetsVersion}  ${dir}`);
-  } catch {
-    findings.push({
-      ok: false,
-      what: `npm package ${LABEXTENSION_NAME} (the front end) is not installed`,
-      fix: "npm install convlens --ignore-scripts",
-    });
+  for (const [name, role] of [["convlens", "the library notebooks import"], [LABEXTENSION_NAME, "the front end"]] as const) {
+    try {
+      const dir = join(require.resolve(`${name}/package.json`, { paths: [PACKAGE_ROOT] }), "..");
+      const version = packageVersion(dir);
+      if (name === LABEXTENSION_NAME) widgetsVersion = version;
+      facts.push(`${name} ${version}  ${dir}`);
+    } catch {
+      findings.push({ ok: false, what: `npm package ${name} (${role}) is not installed`, fix: INSTALL_PACKAGES });
+    }
   }
 
   const { python, jupyter } = defaultPython();
@@ -157,7 +159,7 @@ export function diagnose(): DoctorReport {
   try {
     tfjs = tfjsNodeDir(PACKAGE_ROOT);
   } catch (e) {
-    findings.push(failed(e, "npm install convlens --ignore-scripts"));
+    findings.push(failed(e, INSTALL_PACKAGES));
   }
   if (tfjs) {
     const { backend, problem } = checkBackend(tfjs, kernelNode);

@@ -12,7 +12,7 @@ import type * as ConverterModule from "tslab/dist/converter";
 import type * as ExecutorModule from "tslab/dist/executor";
 import type * as InspectModule from "tslab/dist/inspect";
 import type * as UtilModule from "tslab/dist/util";
-import type { JSONObject } from "./messages";
+import type { JSONObject } from "convlens/dist/runtime/messages";
 
 installFastCompile();
 

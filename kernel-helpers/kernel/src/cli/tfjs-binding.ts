@@ -17,7 +17,7 @@ export function tfjsNodeDir(from: string): string {
     return dirname(require.resolve("@tensorflow/tfjs-node/package.json", { paths: [from] }));
   } catch {
     throw new Error(
-      `convlens: @tensorflow/tfjs-node is not installed beside ${from}; reinstall convlens (npm install convlens --ignore-scripts)`,
+      `convlens: @tensorflow/tfjs-node is not installed beside ${from}; reinstall the kernel (npm install convlens-kernel --ignore-scripts)`,
     );
   }
 }

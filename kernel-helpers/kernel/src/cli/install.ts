@@ -4,7 +4,7 @@
 import { cpSync, existsSync, lstatSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { kernelSpec, KERNEL_NAME } from "../kernel/install-kernelspec";
+import { kernelSpec, KERNEL_NAME } from "../install-kernelspec";
 import type { CliArgs, Location } from "./args";
 import { defaultPython, probePython, type PythonProbe } from "./python";
 import { ensureBinding, tfjsNodeDir } from "./tfjs-binding";
@@ -13,7 +13,7 @@ export const LABEXTENSION_NAME = "convlens-widgets";
 
 /** This package's folder (node_modules/convlens, or kernel-helpers/ in the checkout). */
 export const PACKAGE_ROOT = resolve(__dirname, "..", "..");
-export const LAUNCHER = join(PACKAGE_ROOT, "dist", "kernel", "launcher.js");
+export const LAUNCHER = join(PACKAGE_ROOT, "dist", "launcher.js");
 
 /** The prebuilt labextension shipped by the convlens-widgets package that convlens depends on. */
 export function labextensionSource(): { dir: string; version: string } {
@@ -22,7 +22,7 @@ export function labextensionSource(): { dir: string; version: string } {
     pkg = dirname(require.resolve(`${LABEXTENSION_NAME}/package.json`, { paths: [PACKAGE_ROOT] }));
   } catch {
     throw new Error(
-      `convlens: the front end (npm package ${LABEXTENSION_NAME}) is not installed; reinstall convlens (npm install convlens --ignore-scripts), which depends on it`,
+      `convlens: the front end (npm package ${LABEXTENSION_NAME}) is not installed; reinstall the kernel (npm install convlens-kernel --ignore-scripts), which depends on it`,
     );
   }
   const dir = join(pkg, "labextension");

@@ -4,7 +4,7 @@
 import { randomUUID } from "crypto";
 import * as fs from "fs";
 import { Publisher, Reply, Router } from "zeromq";
-import type { JSONObject, KernelMessage, OutgoingMessage } from "./messages";
+import type { JSONObject, KernelMessage, OutgoingMessage } from "convlens/dist/runtime/messages";
 import { decode, encode, newHeader, WireError, type SigningKey, type WireMessage } from "./wire";
 
 export interface ConnectionInfo {

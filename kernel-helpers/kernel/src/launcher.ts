@@ -7,7 +7,7 @@ import { addCompilerOptions, fastBuilderProblem } from "./fast-compile";
 import { compilerPaths, ownPackages, resolveOwnPackages } from "./own-packages";
 import { type Converters, createCellExecutor, precompile, routeTslabDisplay, tslabConverters, tslabVersion } from "./tslab";
 import { ConvlensKernel } from "./kernel";
-import { installKernelRuntime, KernelRuntime } from "./runtime";
+import { installKernelRuntime, KernelRuntime } from "convlens/dist/runtime/runtime";
 import { KernelSockets, readConnectionFile } from "./sockets";
 import { join } from "node:path";
 
@@ -80,7 +80,7 @@ async function main(argv: string[]): Promise<void> {
   redirectStream(process.stderr, "stderr", runtime);
 
   // convlens and what it is built on resolve to the kernel's own copies from any folder.
-  const packageRoot = join(__dirname, "..", "..");
+  const packageRoot = join(__dirname, "..");
   const own = ownPackages(packageRoot);
   resolveOwnPackages(packageRoot, own);
   addCompilerOptions({ paths: compilerPaths(own) });
@@ -91,7 +91,7 @@ async function main(argv: string[]): Promise<void> {
   if (slowCompile) log(`cells compile at tslab's own (slower) speed: ${slowCompile}`);
   const typescriptVersion = (require("@tslab/typescript-for-tslab") as { version: string }).version;
   const kernel = new ConvlensKernel(runtime, (console) => createCellExecutor(process.cwd(), convs, console), {
-    implementationVersion: (require("../../package.json") as { version: string }).version,
+    implementationVersion: (require("../package.json") as { version: string }).version,
     typescriptVersion,
     tslabVersion: tslabVersion(),
   });

@@ -6,8 +6,8 @@
 // replies and execute results.
 import { inspect as formatValue, format } from "util";
 import { isCompleteCode, isDiagnostic, type CellConsole, type CellExecutor } from "./tslab";
-import { PROTOCOL_VERSION, type JSONObject, type KernelMessage } from "./messages";
-import type { KernelRuntime } from "./runtime";
+import { PROTOCOL_VERSION, type JSONObject, type KernelMessage } from "convlens/dist/runtime/messages";
+import type { KernelRuntime } from "convlens/dist/runtime/runtime";
 import { expandShorthandProperties } from "./shorthand";
 
 export type Channel = "shell" | "control";

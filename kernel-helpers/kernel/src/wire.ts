@@ -4,8 +4,8 @@
 // binary buffers are raw frames, neither JSON-encoded nor signed. (tslab's own
 // wire layer gets both wrong, so any message with buffers broke there.)
 import { createHmac, randomUUID, timingSafeEqual } from "crypto";
-import { bytesOf, copyToDataView } from "./buffers";
-import { PROTOCOL_VERSION, type Header, type JSONObject, type KernelMessage } from "./messages";
+import { bytesOf, copyToDataView } from "convlens/dist/runtime/buffers";
+import { PROTOCOL_VERSION, type Header, type JSONObject, type KernelMessage } from "convlens/dist/runtime/messages";
 
 const DELIMITER = Buffer.from("<IDS|MSG>");
 
