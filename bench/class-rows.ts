@@ -35,6 +35,9 @@ interface Student {
   rss_after_seed_mb?: number | null;
   rss_after_switches_mb?: number;
   hwm_mb?: number;
+  rss_anon_mb?: number;
+  rss_file_mb?: number;
+  pss_after_switches_mb?: number;
 }
 
 interface ClassError {
@@ -163,6 +166,16 @@ export function rowsOf(r: ClassResult, file: string): Row[] {
         ].filter(Boolean).join("; "),
       }),
     );
+    if (kernel.length) {
+      rows.push(
+        row({
+          measurement: `class: a convlens kernel started (${n} at once), POST → websocket open`,
+          unit: "ms",
+          samples: kernel,
+          note: "the kernel loads tfjs-node and convlens and compiles an import of them before it answers (its warm-up), so that cost is here rather than in the import cell",
+        }),
+      );
+    }
   }
 
   const cells: [key: keyof Student["steps"], name: string, target: number | null][] = [
@@ -229,6 +242,22 @@ export function rowsOf(r: ClassResult, file: string): Row[] {
         note: `max ${Math.max(...rss).toFixed(0)} MB; after the two seed runs median ${seed.length ? median(seed).toFixed(0) : "?"} MB; peak (VmHWM) max ${Math.max(...hwm).toFixed(0)} MB; ${rss.length} kernels`,
       }),
     );
+    const pss = students.flatMap((p) => (p.pss_after_switches_mb === undefined ? [] : [p.pss_after_switches_mb]));
+    const anon = students.flatMap((p) => (p.rss_anon_mb === undefined ? [] : [p.rss_anon_mb]));
+    const file = students.flatMap((p) => (p.rss_file_mb === undefined ? [] : [p.rss_file_mb]));
+    if (pss.length) {
+      rows.push(
+        row({
+          measurement: "class: kernel PSS after the explorer switches (shared pages split between the processes)",
+          unit: "MB",
+          samples: pss,
+          note:
+            `of each kernel's RSS, its own (anonymous) memory median ${anon.length ? median(anon).toFixed(0) : "?"} MB and mapped files ` +
+            `median ${file.length ? median(file).toFixed(0) : "?"} MB (libtensorflow's code and data mostly: the same pages in every kernel, ` +
+            "so the RSS row counts them once per kernel, PSS once for the class)",
+        }),
+      );
+    }
   } else {
     missing("class: kernel RSS after the explorer switches (the demo network)", "MB", "≤ 600 MB (every kernel)");
   }

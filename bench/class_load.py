@@ -468,6 +468,11 @@ class Pupil:
             if self.pid:
                 self.r["rss_after_switches_mb"] = status_mb(self.pid, "VmRSS")
                 self.r["hwm_mb"] = status_mb(self.pid, "VmHWM")
+                # what of the RSS is the kernel's own (anonymous) and what is mapped files, libtensorflow's
+                # pages mostly, which all kernels share; PSS splits the shared pages between the processes
+                self.r["rss_anon_mb"] = status_mb(self.pid, "RssAnon")
+                self.r["rss_file_mb"] = status_mb(self.pid, "RssFile")
+                self.r["pss_after_switches_mb"] = pss_mb(self.pid)
             where = "done"
             gate.wait(where)
         except Exception as e:
