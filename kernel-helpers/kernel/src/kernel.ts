@@ -67,12 +67,16 @@ export class ConvlensKernel {
   private abortEpoch = 0;
   /** what the running cell printed through tslab's console (results and errors) */
   private cell: { silent: boolean; count: number; errors: unknown[][] } | null = null;
+  /** set while a dequeued cell waits for its busy and execute_input to leave; comm messages wait for it */
+  private starting: Promise<void> | null = null;
   readonly executor: CellExecutor;
 
+  /** `iopubFlushed`: resolves once every iopub message published so far has left the process */
   constructor(
     private readonly runtime: KernelRuntime,
     createExecutor: (console: CellConsole) => CellExecutor,
     private readonly info: KernelInfo,
+    private readonly iopubFlushed: () => Promise<void> = () => Promise.resolve(),
   ) {
     // tslab's executor reports a cell's last expression through log() and its
     // failures through error(); we turn them into execute_result / error messages.
@@ -135,14 +139,12 @@ export class ConvlensKernel {
         return { msgType: "comm_info_reply", content: this.runtime.comms.info(typeof target === "string" && target ? target : undefined) as unknown as JSONObject };
       }
       case "comm_open":
-        this.runtime.withParent(msg.header, () => this.runtime.comms.receiveOpen(content, msg.buffers));
-        return null;
       case "comm_msg":
-        this.runtime.withParent(msg.header, () => this.runtime.comms.receiveMsg(content, msg.buffers));
-        return null;
       case "comm_close":
-        this.runtime.withParent(msg.header, () => this.runtime.comms.receiveClose(content));
-        return null;
+        // one that arrives while the next cell is starting is for that cell (it may open the comm the
+        // message is for): handled once the cell has run up to its first await, as before
+        if (this.starting) await this.starting;
+        return this.comm(msg);
       case "history_request":
         // No history is kept (tslab keeps none either); an empty list is a valid answer.
         return { msgType: "history_reply", content: { status: "ok", history: [] } };
@@ -155,6 +157,16 @@ export class ConvlensKernel {
         this.runtime.log(`unsupported ${channel} message ${JSON.stringify(msg.header.msg_type)}; ignored`);
         return null;
     }
+  }
+
+  private comm(msg: KernelMessage): null {
+    const { content, buffers } = msg;
+    this.runtime.withParent(msg.header, () => {
+      if (msg.header.msg_type === "comm_open") this.runtime.comms.receiveOpen(content, buffers);
+      else if (msg.header.msg_type === "comm_msg") this.runtime.comms.receiveMsg(content, buffers);
+      else this.runtime.comms.receiveClose(content);
+    });
+    return null;
   }
 
   private kernelInfo(): JSONObject {
@@ -209,6 +221,17 @@ export class ConvlensKernel {
     this.runtime.beginCell();
     if (!silent) this.runtime.publish("execute_input", { code, execution_count: count });
     this.cell = { silent, count, errors: [] };
+    // busy and execute_input leave before the cell runs: a cell that keeps the thread busy (a long
+    // synchronous loop, or just its compilation) would otherwise hold them back until it yields, and
+    // the front end would show nothing running meanwhile
+    let started = () => {};
+    this.starting = new Promise<void>((resolve) => (started = resolve));
+    try {
+      await this.iopubFlushed();
+    } finally {
+      this.starting = null;
+      started(); // waiting comm messages go on once the cell below reaches its first await
+    }
     let ok: boolean;
     try {
       ok = await this.executor.execute(expandShorthandProperties(code));

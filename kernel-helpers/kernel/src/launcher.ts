@@ -94,7 +94,7 @@ async function main(argv: string[]): Promise<void> {
     implementationVersion: (require("../package.json") as { version: string }).version,
     typescriptVersion,
     tslabVersion: tslabVersion(),
-  });
+  }, () => sockets.iopubFlushed());
 
   closeKernel = () => {
     kernel.executor.close();

@@ -81,6 +81,11 @@ export class KernelSockets {
   }
 
   /** The runtime's outlet: every kernel -> front-end message is sent here. */
+  /** Resolves once every iopub message published so far has been handed to ZeroMQ (which sends it from its own thread). */
+  iopubFlushed(): Promise<void> {
+    return this.iopubQueue.flushed();
+  }
+
   publish(msg: OutgoingMessage): void {
     const frames = encode(
       { header: newHeader(msg.msgType, this.session), parentHeader: msg.parentHeader, metadata: msg.metadata, content: msg.content, buffers: msg.buffers },
