@@ -30,7 +30,8 @@ interface ErrorContent {
 }
 
 /** Stack frames of the kernel itself (vm, tslab, its adapter, this file), not of the user's cell. */
-const KERNEL_FRAME = /^\s+at .*(node:vm|sigintHandlersWrap|[\\/]tslab[\\/]dist[\\/]|[\\/]kernel[\\/](kernel|tslab)\.[jt]s)/;
+const KERNEL_FRAME =
+  /^\s+at .*(node:vm|sigintHandlersWrap|[\\/]tslab[\\/]dist[\\/]|[\\/]kernel[\\/](kernel|tslab)\.[jt]s)/;
 
 function errorContent(error: unknown): ErrorContent {
   if (error instanceof Error) {
@@ -95,9 +96,14 @@ export class ConvlensKernel {
     try {
       return await this.dispatch(msg, channel);
     } catch (e) {
-      this.runtime.log(`${msg.header.msg_type} ${msg.header.msg_id} failed: ${e instanceof Error ? e.stack : String(e)}`);
+      this.runtime.log(
+        `${msg.header.msg_type} ${msg.header.msg_id} failed: ${e instanceof Error ? e.stack : String(e)}`,
+      );
       if (!msg.header.msg_type.endsWith("_request")) return null;
-      return { msgType: msg.header.msg_type.replace(/_request$/, "_reply"), content: { status: "error", ...errorContent(e) } };
+      return {
+        msgType: msg.header.msg_type.replace(/_request$/, "_reply"),
+        content: { status: "error", ...errorContent(e) },
+      };
     } finally {
       if (bracketed) this.status("idle", msg);
     }
@@ -116,7 +122,10 @@ export class ConvlensKernel {
         return { msgType: "execute_reply", content: await this.enqueueExecute(msg) };
       case "is_complete_request": {
         const result = isCompleteCode(stringField(content, "code"));
-        return { msgType: "is_complete_reply", content: result.completed ? { status: "complete" } : { status: "incomplete", indent: result.indent } };
+        return {
+          msgType: "is_complete_reply",
+          content: result.completed ? { status: "complete" } : { status: "incomplete", indent: result.indent },
+        };
       }
       case "inspect_request": {
         const code = stringField(content, "code");
@@ -131,12 +140,23 @@ export class ConvlensKernel {
         const info = this.executor.complete(code, cursorPos(content, code));
         return {
           msgType: "complete_reply",
-          content: { status: "ok", matches: info.candidates, cursor_start: info.start, cursor_end: info.end, metadata: {} },
+          content: {
+            status: "ok",
+            matches: info.candidates,
+            cursor_start: info.start,
+            cursor_end: info.end,
+            metadata: {},
+          },
         };
       }
       case "comm_info_request": {
         const target = content.target_name;
-        return { msgType: "comm_info_reply", content: this.runtime.comms.info(typeof target === "string" && target ? target : undefined) as unknown as JSONObject };
+        return {
+          msgType: "comm_info_reply",
+          content: this.runtime.comms.info(
+            typeof target === "string" && target ? target : undefined,
+          ) as unknown as JSONObject,
+        };
       }
       case "comm_open":
       case "comm_msg":
@@ -259,7 +279,11 @@ export class ConvlensKernel {
       return;
     }
     if (this.cell.silent) return;
-    this.runtime.publish("execute_result", { execution_count: this.cell.count, data: { "text/plain": formatValue(value) }, metadata: {} });
+    this.runtime.publish("execute_result", {
+      execution_count: this.cell.count,
+      data: { "text/plain": formatValue(value) },
+      metadata: {},
+    });
   }
 
   private cellPrinted(args: unknown[]): void {

@@ -5,7 +5,14 @@
 import { parentAtLoad, parentsToWatch, systemProbe, watchParent, watchParentFromThread } from "./parent-watch";
 import { addCompilerOptions, fastBuilderProblem } from "./fast-compile";
 import { compilerPaths, ownPackages, resolveOwnPackages } from "./own-packages";
-import { type Converters, createCellExecutor, precompile, routeTslabDisplay, tslabConverters, tslabVersion } from "./tslab";
+import {
+  type Converters,
+  createCellExecutor,
+  precompile,
+  routeTslabDisplay,
+  tslabConverters,
+  tslabVersion,
+} from "./tslab";
 import { ConvlensKernel } from "./kernel";
 import { installKernelRuntime, KernelRuntime } from "convlens/dist/runtime/runtime";
 import { KernelSockets, readConnectionFile } from "./sockets";
@@ -42,7 +49,9 @@ function warmUp(converters: Converters, log: (text: string) => void): void {
     for (const name of FIRST_IMPORTS) require(name);
     const code = FIRST_IMPORTS.map((name, i) => `import * as m${i} from ${JSON.stringify(name)};`).join("\n");
     const diagnostics = precompile(converters, code);
-    log(`warmed up in ${Math.round(performance.now() - started)} ms${diagnostics ? ` (${diagnostics} diagnostics compiling ${FIRST_IMPORTS.join(", ")})` : ""}`);
+    log(
+      `warmed up in ${Math.round(performance.now() - started)} ms${diagnostics ? ` (${diagnostics} diagnostics compiling ${FIRST_IMPORTS.join(", ")})` : ""}`,
+    );
   } catch (error) {
     log(`warm-up skipped: ${error instanceof Error ? error.message : String(error)}`);
   }
@@ -90,11 +99,16 @@ async function main(argv: string[]): Promise<void> {
   const slowCompile = fastBuilderProblem();
   if (slowCompile) log(`cells compile at tslab's own (slower) speed: ${slowCompile}`);
   const typescriptVersion = (require("@tslab/typescript-for-tslab") as { version: string }).version;
-  const kernel = new ConvlensKernel(runtime, (console) => createCellExecutor(process.cwd(), convs, console), {
-    implementationVersion: (require("../package.json") as { version: string }).version,
-    typescriptVersion,
-    tslabVersion: tslabVersion(),
-  }, () => sockets.iopubFlushed());
+  const kernel = new ConvlensKernel(
+    runtime,
+    (console) => createCellExecutor(process.cwd(), convs, console),
+    {
+      implementationVersion: (require("../package.json") as { version: string }).version,
+      typescriptVersion,
+      tslabVersion: tslabVersion(),
+    },
+    () => sockets.iopubFlushed(),
+  );
 
   closeKernel = () => {
     kernel.executor.close();

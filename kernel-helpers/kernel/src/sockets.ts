@@ -27,7 +27,10 @@ export function readConnectionFile(path: string): ConnectionInfo {
   return info;
 }
 
-export type RequestHandler = (msg: KernelMessage, channel: "shell" | "control") => Promise<{ msgType: string; content: JSONObject } | null>;
+export type RequestHandler = (
+  msg: KernelMessage,
+  channel: "shell" | "control",
+) => Promise<{ msgType: string; content: JSONObject } | null>;
 
 /** zeromq.js allows one pending send per socket; this keeps sends in order, one at a time. */
 class SendQueue {
@@ -37,7 +40,9 @@ class SendQueue {
     private readonly log: (text: string) => void,
   ) {}
   send(frames: Buffer[]): void {
-    this.tail = this.tail.then(() => this.socket.send(frames)).catch((e: unknown) => this.log(`send failed: ${String(e)}`));
+    this.tail = this.tail
+      .then(() => this.socket.send(frames))
+      .catch((e: unknown) => this.log(`send failed: ${String(e)}`));
   }
   flushed(): Promise<void> {
     return this.tail;
@@ -88,7 +93,13 @@ export class KernelSockets {
 
   publish(msg: OutgoingMessage): void {
     const frames = encode(
-      { header: newHeader(msg.msgType, this.session), parentHeader: msg.parentHeader, metadata: msg.metadata, content: msg.content, buffers: msg.buffers },
+      {
+        header: newHeader(msg.msgType, this.session),
+        parentHeader: msg.parentHeader,
+        metadata: msg.metadata,
+        content: msg.content,
+        buffers: msg.buffers,
+      },
       this.signing,
     );
     this.iopubQueue.send(frames);
@@ -103,7 +114,12 @@ export class KernelSockets {
     ]).then(() => undefined);
   }
 
-  private async readLoop(socket: Router, queue: SendQueue, channel: "shell" | "control", handler: RequestHandler): Promise<void> {
+  private async readLoop(
+    socket: Router,
+    queue: SendQueue,
+    channel: "shell" | "control",
+    handler: RequestHandler,
+  ): Promise<void> {
     for await (const frames of socket) {
       let msg: WireMessage;
       try {
@@ -120,7 +136,13 @@ export class KernelSockets {
           if (!reply) return;
           queue.send(
             encode(
-              { identities: msg.identities, header: newHeader(reply.msgType, this.session), parentHeader: msg.header, metadata: {}, content: reply.content },
+              {
+                identities: msg.identities,
+                header: newHeader(reply.msgType, this.session),
+                parentHeader: msg.header,
+                metadata: {},
+                content: reply.content,
+              },
               this.signing,
             ),
           );

@@ -50,7 +50,10 @@ export function diagnose(): DoctorReport {
 
   // the library cells import and the front end, as the kernel's package finds them
   let widgetsVersion: string | undefined;
-  for (const [name, role] of [["convlens", "the library notebooks import"], [LABEXTENSION_NAME, "the front end"]] as const) {
+  for (const [name, role] of [
+    ["convlens", "the library notebooks import"],
+    [LABEXTENSION_NAME, "the front end"],
+  ] as const) {
     try {
       const dir = join(require.resolve(`${name}/package.json`, { paths: [PACKAGE_ROOT] }), "..");
       const version = packageVersion(dir);
