@@ -57,7 +57,7 @@ export async function computeRows(root: string, runs: number, warmup: number): P
       unit: "ms",
       samples: samples[n].ours,
       baseline: { name: "Keras model(x)", samples: samples[n].call },
-      target: ratioAtMost(1, "model(x)"),
+      target: ratioAtMost(0.9, "model(x)"), // issue 15 (issue 4 asked ≤ 1.0×)
       note: engines[n],
     }),
     row({ measurement: `compute, ${set.label}: featureMaps vs model.predict`, unit: "ms", samples: samples[n].ours, baseline: { name: "Keras model.predict", samples: samples[n].predict } }),
