@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-node";
 import { encodeMontagePng, montage, panelMontage, stackImages, tileSize } from "../../kernel-helpers/src/display/montage";
 import { filtersPanel, mapsPanel } from "../../kernel-helpers/src/display/state";
+import { colourAt } from "../../kernel-helpers/src/display/attribution-state";
 
 test("tiles are laid out in rows with white gaps, enlarged by whole factors", () => {
   // two 1×2 tiles, each enlarged ×2, one row of 2 columns, gap 1
@@ -131,4 +132,26 @@ test("a diverging filter fallback is centred on 0: zero weights are the scale's 
   assert.deepEqual(pixel(0), [5, 10, 172]);
   assert.deepEqual(pixel(1), [190, 190, 190]);
   assert.deepEqual(pixel(2), [184, 100, 109]); // halfway from the grey middle to the red end
+});
+
+test("a map larger than its tile is coloured only where the montage samples it, with the same pixels", () => {
+  // 3 channels of 130 × 70 (shrunk to 65 × 35 tiles), values from their position; viridis, one shared range
+  const [height, width, channels] = [130, 70, 3];
+  const data = Float32Array.from({ length: channels * height * width }, (_, k) => Math.sin(k * 0.37) * (1 + Math.floor(k / (height * width))));
+  const stack = { layer: { name: "c", index: 0 }, channels, height, width, data, min: -3, max: 3 };
+  const panel = mapsPanel(stack, null, { columns: 3, colourScale: "viridis", scaleMode: "shared", sort: "mean" });
+  const image = panelMontage(panel);
+  // brute force, as before the change: every pixel's level and colour at full size, then nearest-neighbour sampling
+  const p = panel.planes;
+  const size = height * width;
+  let [low, high] = [Infinity, -Infinity];
+  for (let c = 0; c < channels; c++) [low, high] = [Math.min(low, p.offset[c]), Math.max(high, p.offset[c] + 255 * p.scale[c])];
+  const order = [0, 1, 2].sort((a, b) => panel.means[b] - panel.means[a] || a - b);
+  const full = new Uint8Array(channels * size * 3);
+  order.forEach((c, t) => {
+    for (let i = 0; i < size; i++) full.set(colourAt("viridis", (p.offset[c] + p.scale[c] * p.codes[c * size + i] - low) / (high - low)), (t * size + i) * 3);
+  });
+  const expected = montage(full, channels, height, width, { columns: 3, gap: 2, ...tileSize(height, width) }, 3);
+  assert.deepEqual([image.height, image.width, image.channels], [expected.height, expected.width, 3]);
+  assert.ok(Buffer.from(image.pixels).equals(Buffer.from(expected.pixels)), "the montage's pixels differ from the full-size colouring");
 });

@@ -116,12 +116,20 @@ const STOPS: Record<ColourScale, [number, number, number][]> = {
 
 /** The colour of `t` in 0..1 on `scale` (clamped; NaN is the low end), as the widget computes it. */
 export function colourAt(scale: ColourScale, t: number): [number, number, number] {
+  const rgb: [number, number, number] = [0, 0, 0];
+  colourInto(scale, t, rgb, 0);
+  return rgb;
+}
+
+/** colourAt's colour written into `out` at `at` (R, G, B): no allocation, for whole pictures. */
+export function colourInto(scale: ColourScale, t: number, out: { [i: number]: number }, at: number): void {
   const stops = STOPS[scale];
   const x = Number.isFinite(t) ? Math.min(Math.max(t, 0), 1) * (stops.length - 1) : 0;
   const i = Math.min(Math.floor(x), stops.length - 2);
   const f = x - i;
-  const [a, b] = [stops[i], stops[i + 1]];
-  return [0, 1, 2].map((c) => Math.round(a[c] + f * (b[c] - a[c]))) as [number, number, number];
+  const a = stops[i];
+  const b = stops[i + 1];
+  for (let c = 0; c < 3; c++) out[at + c] = Math.round(a[c] + f * (b[c] - a[c]));
 }
 
 /** The map's value at fractional pixel (y, x): bilinear, with half-pixel centres like the browser's scaling. */

@@ -4,7 +4,7 @@
 // show the picture the notebook's text talks about.
 import * as tf from "@tensorflow/tfjs-node";
 import type { ColourScale, FiltersPanelState, MapsPanelState, PanelState, PlanesState } from "./state";
-import { attributionMontage, colourAt } from "./attribution-state";
+import { attributionMontage, colourInto } from "./attribution-state";
 
 export interface MontageImage {
   height: number;
@@ -144,13 +144,30 @@ function mapsMontage(panel: MapsPanelState): MontageImage {
     panel.scale_mode === "shared"
       ? (c: number, code: number) => (p.offset[c] + p.scale[c] * code - low) / span
       : (_c: number, code: number) => code / 255;
-  const levels = new Float32Array(page.length * size);
-  page.forEach((c, t) => {
-    for (let i = 0; i < size; i++) levels[t * size + i] = level(c, p.codes[c * size + i]);
-  });
   const layout = { columns: panel.columns, gap: 2, ...tileSize(p.height, p.width) };
+  // levels and colours only for the pixels the montage shows: a 224 px map shrinks to 56 px tiles,
+  // 1/16 of its pixels (the seed's five layers: ~1 M pixels coloured instead of ~4 M); a small
+  // map is coloured at its own size and enlarged by montage()
+  const shrink = layout.tileHeight * layout.tileWidth < size;
+  const [height, width] = shrink ? [layout.tileHeight, layout.tileWidth] : [p.height, p.width];
+  const source = shrink ? sampledPixels(p.height, p.width, height, width) : null;
+  const shown = height * width;
+  const levels = new Float32Array(page.length * shown);
+  page.forEach((c, t) => {
+    for (let i = 0; i < shown; i++) levels[t * shown + i] = level(c, p.codes[c * size + (source ? source[i] : i)]);
+  });
   const [tiles, channels] = coloured(levels, panel.colour_scale);
-  return montage(tiles, page.length, p.height, p.width, layout, channels);
+  return montage(tiles, page.length, height, width, layout, channels);
+}
+
+/** The source pixel (y · width + x) of each pixel of a tileHeight × tileWidth tile: montage()'s nearest-neighbour rule. */
+function sampledPixels(height: number, width: number, tileHeight: number, tileWidth: number): Int32Array {
+  const source = new Int32Array(tileHeight * tileWidth);
+  for (let y = 0; y < tileHeight; y++) {
+    const row = Math.floor((y * height) / tileHeight) * width;
+    for (let x = 0; x < tileWidth; x++) source[y * tileWidth + x] = row + Math.floor((x * width) / tileWidth);
+  }
+  return source;
 }
 
 /** Filters: every plane of the page over one shared range (symmetric around 0 when diverging), or RGB composites. */
@@ -178,7 +195,7 @@ function filtersMontage(panel: FiltersPanelState): MontageImage {
 function coloured(levels: Float32Array, scale: ColourScale): [Uint8Array, 1 | 3] {
   if (scale === "grey") return [Uint8Array.from(levels, (t) => Math.round(Math.min(Math.max(t, 0), 1) * 255)), 1];
   const rgb = new Uint8Array(levels.length * 3);
-  levels.forEach((t, i) => rgb.set(colourAt(scale, t), i * 3));
+  for (let i = 0; i < levels.length; i++) colourInto(scale, levels[i], rgb, i * 3);
   return [rgb, 3];
 }
 
