@@ -10,15 +10,12 @@
 // The backward pass is written with TF's gradient ops, layer by layer (layer-ops.ts), for the
 // layer kinds featureMaps' graph translates; anything else (a nested or branching model, another
 // layer kind, another backend) keeps the eager pass, which computes the same function.
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-node";
 import { chainTo, preActivationOf } from "../maximize-objective";
 import type { FeedInfo, SavedModelSessions } from "../tfjs-node-internals";
 import { savedModelSessions } from "../tfjs-node-internals";
-import { convAttrs, emitLayer } from "./layer-ops";
-import { type Attr, GraphWriter, SERVING_TAG } from "./tf-protos";
+import { convAttrs, emitLayer, F32 } from "./layer-ops";
+import { closeSession, GraphWriter } from "./tf-protos";
 
 export interface AscentGraph {
   /**
@@ -34,8 +31,6 @@ export interface AscentGraph {
   /** closes the TF session and frees the page's filters */
   dispose(): void;
 }
-
-const F32: Record<string, Attr> = { T: { type: "float32" } };
 
 /**
  * The graph climbing layer `index` of `model` (a flat layers view) for a batch of `shape`
@@ -81,7 +76,7 @@ export function ascentGraph(
   }
   let z = x;
   if (pre) {
-    const scored = scoredPreActivation(writer, pre, channels, x);
+    const scored = scoredPreActivation(writer, pre, pre.pool ? layer : null, channels, x);
     if ("unsupported" in scored) return scored.unsupported;
     for (const [node, tensor] of scored.feeds) {
       feeds.push({ name: `${node}:0` });
@@ -132,25 +127,25 @@ export function ascentGraph(
   writer.node("gradient", "Identity", [dy], F32);
 
   let session: number;
-  const dir = mkdtempSync(join(tmpdir(), "convlens-ascent-"));
   try {
-    writeFileSync(join(dir, "saved_model.pb"), writer.savedModel());
-    session = sessions.load(dir, SERVING_TAG);
+    session = writer.load(sessions, "convlens-ascent-");
   } catch (error) {
     tf.dispose(owned);
     return `its graph could not be built: ${(error as Error).message}`;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
   }
   const floatMask = mask.toFloat(); // a one-hot mask is int32
   owned.push(floatMask);
   return new SessionAscent(sessions, session, feeds, reads, owned, floatMask);
 }
 
-/** The target conv with only the page's filters, its leaky ReLU and pooling; their gradient. */
+/**
+ * The target conv with only the page's filters, its leaky ReLU, and `poolLayer` (the climbed
+ * pooling layer after it, translated as featureMaps' graph does); their gradient.
+ */
 function scoredPreActivation(
   writer: GraphWriter,
   pre: NonNullable<ReturnType<typeof preActivationOf>>,
+  poolLayer: tf.layers.Layer | null,
   channels: number[] | null,
   input: string,
 ):
@@ -181,30 +176,11 @@ function scoredPreActivation(
   const beforeLeak = z;
   if (pre.leak !== null)
     z = writer.node("scored/leaky_relu", "LeakyRelu", [z], { T: { type: "float32" }, alpha: { f: pre.leak } });
-  const beforePool = z;
-  const poolAttrs: Record<string, Attr> | null = pre.pool && {
-    T: { type: "float32" },
-    ksize: { ints: [1, ...pre.pool.size, 1] },
-    strides: { ints: [1, ...pre.pool.strides, 1] },
-    padding: { s: pre.pool.padding.toUpperCase() },
-    data_format: { s: "NHWC" },
-  };
-  if (pre.pool && poolAttrs)
-    z = writer.node("scored/pool", pre.pool.kind === "max" ? "MaxPool" : "AvgPool", [z], poolAttrs);
-  const output = z;
+  const pooled = poolLayer ? emitLayer(writer, poolLayer, "scored_pool", z) : null;
+  if (pooled && "unsupported" in pooled) return { unsupported: `layer "${poolLayer?.name}": ${pooled.unsupported}` };
+  const output = pooled ? pooled.output : z;
   const grad = (name: string, dy: string): string => {
-    let g = dy;
-    if (pre.pool && poolAttrs) {
-      g =
-        pre.pool.kind === "max"
-          ? writer.node(`${name}/pool`, "MaxPoolGrad", [beforePool, output, g], poolAttrs)
-          : writer.node(
-              `${name}/pool`,
-              "AvgPoolGrad",
-              [writer.shape(`${name}/pool_input_shape`, beforePool), g],
-              poolAttrs,
-            );
-    }
+    let g = pooled ? pooled.grad(`${name}/pool`, dy) : dy;
     if (pre.leak !== null)
       g = writer.node(`${name}/leaky_relu`, "LeakyReluGrad", [g, beforeLeak], {
         T: { type: "float32" },
@@ -259,11 +235,7 @@ class SessionAscent implements AscentGraph {
   dispose(): void {
     tf.dispose(this.owned);
     if (this.session === null) return;
-    try {
-      this.sessions.close(this.session);
-    } catch {
-      // already closed
-    }
+    closeSession(this.sessions, this.session);
     this.session = null;
   }
 }

@@ -4,15 +4,12 @@
 // (bench: 13 VGG16 layers in 0.9× Keras model(x), where op by op took 1.2–1.4×). Weights are
 // graph inputs, fed on each run with the layers' current tf.Variables: nothing is copied, and
 // setWeights() is always seen.
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-node";
 import type { ChannelStack, LayerRef } from "../../types";
 import { layerNodes } from "../../tfjs-layers-internals";
 import type { FeedInfo, SavedModelSessions } from "../tfjs-node-internals";
 import { emitLayer } from "./layer-ops";
-import { GraphWriter, SERVING_TAG } from "./tf-protos";
+import { closeSession, GraphWriter } from "./tf-protos";
 
 /** The graph outputs of one layer with 4-D output: [C, H*W] planes, min, max and (for unknown H, W) its shape. */
 interface LayerFetches {
@@ -105,22 +102,6 @@ function translate(model: tf.LayersModel, writer: GraphWriter): Compiled {
 /** TF's session run failed: the graph's fault or the input's (callers find out by trying the LayersModel). */
 export class GraphRunError extends Error {}
 
-function removeFolder(dir: string): void {
-  try {
-    rmSync(dir, { recursive: true, force: true });
-  } catch {
-    // a folder left in the temp dir is harmless; a session lost with it would not be
-  }
-}
-
-function closeSession(sessions: SavedModelSessions, id: number): void {
-  try {
-    sessions.close(id);
-  } catch {
-    // already closed: nothing to free
-  }
-}
-
 // A session holds only the graph (no weights); it is closed with dispose() or when its model is garbage-collected.
 const finalizer = new FinalizationRegistry<{ sessions: SavedModelSessions; id: number }>(({ sessions, id }) => closeSession(sessions, id));
 
@@ -139,14 +120,8 @@ export class FeatureGraph {
     const compiled = translate(model, writer);
     let session: number | null = null;
     if (compiled.fetches.size > 0) {
-      const dir = mkdtempSync(join(tmpdir(), "convlens-graph-"));
-      try {
-        writeFileSync(join(dir, "saved_model.pb"), writer.savedModel());
-        session = sessions.load(dir, SERVING_TAG);
-        finalizer.register(model, { sessions, id: session }, compiled);
-      } finally {
-        removeFolder(dir); // the session keeps the graph it read
-      }
+      session = writer.load(sessions, "convlens-graph-");
+      finalizer.register(model, { sessions, id: session }, compiled);
     }
     return new FeatureGraph(sessions, session, compiled);
   }

@@ -19,7 +19,8 @@ export interface WeightFeed {
 export type Emitted = { output: string; feeds: WeightFeed[]; grad: Grad } | { unsupported: string };
 type Grad = (name: string, dy: string) => string;
 
-const F32: Record<string, Attr> = { T: { type: "float32" } };
+/** The attribute of an op on float32 tensors. */
+export const F32: Record<string, Attr> = { T: { type: "float32" } };
 const identityGrad: Grad = (_name, dy) => dy;
 
 /** Keras activation names → the TF op computing them (null: none). */

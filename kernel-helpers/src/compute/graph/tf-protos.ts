@@ -1,7 +1,10 @@
 // A TensorFlow GraphDef, wrapped in a SavedModel, written with the protobuf classes tfjs-node
 // itself ships (TF's SavedModel protos, which tfjs-node uses to read SavedModels), reached through
 // ../tfjs-node-internals.ts. Only the few messages a feed-forward graph needs are typed there.
-import { type AttrValue, type GraphDef, type Shape, tfProtos as api } from "../tfjs-node-internals";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type AttrValue, type GraphDef, type SavedModelSessions, type Shape, tfProtos as api } from "../tfjs-node-internals";
 
 /** A node's attribute value, one kind per TF AttrValue field used here. */
 export type Attr =
@@ -94,6 +97,25 @@ export class GraphWriter {
     return this.node(name, "Shape", [of], { T: { type: "float32" }, out_type: { type: "int32" } });
   }
 
+  /**
+   * Loads the graph into a new TF session of `sessions`; its id. TF reads a SavedModel from a
+   * folder: one is written under the system's temp folder (named `prefix`…) and removed at once,
+   * the session keeping the graph it read. Throws TF's error if it refuses the graph.
+   */
+  load(sessions: SavedModelSessions, prefix: string): number {
+    const dir = mkdtempSync(join(tmpdir(), prefix));
+    try {
+      writeFileSync(join(dir, "saved_model.pb"), this.savedModel());
+      return sessions.load(dir, SERVING_TAG);
+    } finally {
+      try {
+        rmSync(dir, { recursive: true, force: true });
+      } catch {
+        // a folder left in the temp dir is harmless; a session lost with it would not be
+      }
+    }
+  }
+
   /** The SavedModel bytes (saved_model.pb) with one "serve" meta graph and no variables. */
   savedModel(): Uint8Array {
     const P = api();
@@ -107,5 +129,14 @@ export class GraphWriter {
     model.setSavedModelSchemaVersion(1);
     model.addMetaGraphs(meta);
     return model.serializeBinary();
+  }
+}
+
+/** Closes TF session `id`; one already closed is left alone (there is nothing to free). */
+export function closeSession(sessions: SavedModelSessions, id: number): void {
+  try {
+    sessions.close(id);
+  } catch {
+    // already closed: nothing to free
   }
 }
