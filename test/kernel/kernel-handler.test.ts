@@ -58,7 +58,8 @@ test("a runtime error becomes one error message and an error reply naming it", a
   const errors = outputsOf(msg).filter((m) => m.msgType === "error");
   assert.equal(errors.length, 1);
   const traceback = errors[0].content.traceback as string[];
-  const kernelFrame = /tslab[\\/]dist|kernel[\\/](kernel|tslab)\./;
+  // tslab's own files, and the kernel package's request handling and tslab adapter (src or dist)
+  const kernelFrame = /tslab[\\/]dist|kernel-helpers[\\/]kernel[\\/](src|dist)[\\/](kernel|tslab)\./;
   assert.ok(!traceback.some((l) => kernelFrame.test(l)), `kernel frames are trimmed:\n${traceback.join("\n")}`);
 });
 

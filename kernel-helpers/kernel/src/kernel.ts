@@ -29,9 +29,12 @@ interface ErrorContent {
   traceback: string[];
 }
 
+/** This file's folder as a pattern: the kernel package's src (tests) or dist, wherever it is installed. */
+const OWN_FOLDER = __dirname.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 /** Stack frames of the kernel itself (vm, tslab, its adapter, this file), not of the user's cell. */
-const KERNEL_FRAME =
-  /^\s+at .*(node:vm|sigintHandlersWrap|[\\/]tslab[\\/]dist[\\/]|[\\/]kernel[\\/](kernel|tslab)\.[jt]s)/;
+const KERNEL_FRAME = new RegExp(
+  String.raw`^\s+at .*(node:vm|sigintHandlersWrap|[\\/]tslab[\\/]dist[\\/]|${OWN_FOLDER}[\\/](kernel|tslab)\.[jt]s)`,
+);
 
 function errorContent(error: unknown): ErrorContent {
   if (error instanceof Error) {
