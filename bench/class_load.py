@@ -457,13 +457,16 @@ class Pupil:
             self.step(where, self.open_kernel)
             for name in CELLS:
                 where = name
-                gate.wait(where)
+                # the page polls while its student waits for the class: a server with no activity
+                # for the classroom's idle timeout is culled (15 of them were, 2026-12-01 08:21,
+                # while the class waited two minutes for one kernel)
+                gate.wait(where, keepalive=self.keepalive)
                 self.step(name, lambda: self.cell(name))
                 if name == "seed2":
                     self.r["rss_after_seed_mb"] = status_mb(self.pid, "VmRSS") if self.pid else None
             for number in range(self.run.args.switches):
                 where = f"switch {number + 1}"
-                gate.wait(where)
+                gate.wait(where, keepalive=self.keepalive)
                 self.step(where, lambda: self.switch(number))
             if self.pid:
                 self.r["rss_after_switches_mb"] = status_mb(self.pid, "VmRSS")
@@ -474,7 +477,7 @@ class Pupil:
                 self.r["rss_file_mb"] = status_mb(self.pid, "RssFile")
                 self.r["pss_after_switches_mb"] = pss_mb(self.pid)
             where = "done"
-            gate.wait(where)
+            gate.wait(where, keepalive=self.keepalive)
         except Exception as e:
             self.error(where, f"{type(e).__name__}: {e}"[:600])
             self.r["failed_at"] = self.r["failed_at"] or where

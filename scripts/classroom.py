@@ -16,10 +16,12 @@ import json
 import os
 import re
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -211,6 +213,9 @@ class Classroom:
         self.service_token = secrets.token_hex(32)
         self.proxy = None
         self.hub = None
+        # Jupyter's runtime files of the students' servers (connection files, and the kernels' ipc
+        # sockets): a short path, as a Unix socket's path has room for about 107 bytes
+        self.runtime = Path(tempfile.mkdtemp(prefix="convlens-rt-"))
 
     def spawn(self, cmd, log_name, env):
         log = open(self.logs / log_name, "ab")
@@ -293,6 +298,7 @@ class Classroom:
             "TEACHER_PASSWORD": self.s["teacher_password"],
             "STUDENTS": ",".join(self.s["students"]),
             "CULL_AFTER": str(self.s["cull_after"]),
+            "RUNTIME": str(self.runtime),
         }
         env = {k: v for k, v in os.environ.items() if not k.startswith("CONVLENS_CLASSROOM")}
         env.update({f"CONVLENS_CLASSROOM_{k}": v for k, v in settings.items()})
@@ -359,6 +365,7 @@ class Classroom:
         left = sweep(self.folder)
         if left:
             say(f"stopped {left} process(es) of this classroom the hub had left running")
+        shutil.rmtree(self.runtime, ignore_errors=True)
         say("the class has ended")
 
     def run(self):

@@ -3,9 +3,12 @@
 scripts/classroom.py checks the options, starts the proxy and runs
 `jupyterhub -f scripts/classroom_config.py` with the settings in CONVLENS_CLASSROOM_* variables.
 Every file the hub writes is in the classroom folder: its database, its cookie secret, and one
-folder per student (the student's home: their notebooks, and Jupyter's runtime files).
+folder per student (the student's home: their notebooks), except Jupyter's runtime files (the
+servers' connection files and the kernels' sockets), which are in classroom.py's short temporary
+folder, removed when the class ends.
 """
 
+import hashlib
 import os
 import shutil
 import sys
@@ -29,6 +32,7 @@ def setting(name):
 folder = Path(setting("DIR"))
 students = [name for name in setting("STUDENTS").split(",") if name]
 cull_after = int(setting("CULL_AFTER"))
+runtime = Path(setting("RUNTIME"))
 
 c = get_config()  # noqa: F821 (JupyterHub's config loader defines it)
 
@@ -61,6 +65,12 @@ c.JupyterHub.spawner_class = "simple"
 c.SimpleLocalProcessSpawner.home_dir_template = str(folder / "students" / "{username}")
 c.Spawner.cmd = [str(VENV / "bin" / "jupyterhub-singleuser")]
 c.Spawner.args = ["--allow-root"] if os.geteuid() == 0 else []
+# The kernels talk to their server over Unix sockets (jupyter_client's ipc transport), not TCP
+# ports: 16 servers choosing free ports at once beside the proxy's and the hub's connections lost
+# one to another process before its kernel bound it ("Address already in use"), and the restart on
+# new ports left that student's websocket dead (the bench's class part, 2026-12-01). The socket files
+# are in each student's runtime folder, under classroom.py's short temporary folder.
+c.Spawner.args += ["--KernelManager.transport=ipc"]
 c.Spawner.default_url = "/lab"
 # A class logs in at once: 16 servers starting together on 2 cores answered after about 32 s, past
 # JupyterHub's 30 s default, and every start failed (the bench's class part, 2026-12-01). Room
@@ -73,6 +83,9 @@ c.Spawner.environment = {
     "CONVLENS_CLASSROOM": str(folder),
     # how often a server tells the hub when it was last used: often enough for the idle timeout
     "JUPYTERHUB_ACTIVITY_INTERVAL": str(min(300, max(5, cull_after // 3))) if cull_after else "300",
+    # Jupyter's runtime files (connection files, the kernels' sockets) in a short folder per student:
+    # a socket's path has room for about 107 bytes, and a kernel's is <runtime>/kernel-<uuid>-ipc-<n>
+    "JUPYTER_RUNTIME_DIR": lambda spawner: str(runtime / hashlib.sha256(spawner.user.name.encode()).hexdigest()[:12]),
 }
 
 

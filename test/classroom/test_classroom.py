@@ -4,6 +4,7 @@ classroom folder is a temp folder outside the checkout (no node_modules above it
 in order on one classroom: log-in, a server with the kernel, the tutorial cells, isolation, a
 killed kernel, a hub restart, the end of the class. Culling is test_culling.py."""
 
+import json
 import os
 import signal
 import subprocess
@@ -234,11 +235,22 @@ def test_ending_the_class_stops_every_server_and_kernel(classroom, alice, bob):
     children = classroom.children()
     kernels = [pid for pid in classroom_processes(classroom.folder) if "launcher.js" in cmdline(pid)]
     assert len(kernels) == 2, "alice's and bob's kernels should be running before the end"
+    # the kernels talk to their servers over Unix sockets (no TCP ports to race for), in a short
+    # runtime folder per student that the end of the class removes
+    connections = [Path(arg) for pid in kernels for arg in cmdline(pid).split() if arg.endswith(".json")]
+    assert len(connections) == 2, [cmdline(pid) for pid in kernels]
+    for connection in connections:
+        info = json.loads(connection.read_text())
+        assert info["transport"] == "ipc", info
+        assert Path(f"{info['ip']}-{info['shell_port']}").is_socket(), info
+    runtime = connections[0].parent.parent
+    assert runtime != classroom.folder and not runtime.is_relative_to(classroom.folder), runtime
     assert classroom.interrupt(120) == 0, "".join(classroom.output)
     assert "the class has ended" in "".join(classroom.output)
     assert "process(es) of this classroom the hub had left running" not in "".join(classroom.output)
     assert classroom_processes(classroom.folder) == []
     assert not any(alive(pid) for pid in [*children.values(), *kernels])
+    assert not runtime.exists(), sorted(str(p) for p in runtime.rglob("*"))
     # what the hub wrote is in the classroom folder
     for name in ["jupyterhub.sqlite", "jupyterhub_cookie_secret", "logs/hub.log", "logs/proxy.log"]:
         assert (classroom.folder / name).exists(), name

@@ -24,7 +24,20 @@ export function readConnectionFile(path: string): ConnectionInfo {
   for (const port of ["shell_port", "iopub_port", "stdin_port", "control_port", "hb_port"] as const) {
     if (typeof info[port] !== "number") throw new Error(`convlens: connection file ${path} has no ${port}`);
   }
+  if (info.transport !== "tcp" && info.transport !== "ipc") {
+    throw new Error(
+      `convlens: connection file ${path} asks for transport ${JSON.stringify(info.transport)}; the kernel speaks "tcp" and "ipc"`,
+    );
+  }
   return info;
+}
+
+/**
+ * Where one of the kernel's sockets binds: tcp://ip:port, or for the ipc transport the socket file
+ * `${ip}-${port}` (jupyter_client's convention: `ip` is then a path prefix, the port a number).
+ */
+export function socketAddress(connection: Pick<ConnectionInfo, "transport" | "ip">, port: number): string {
+  return connection.transport === "ipc" ? `ipc://${connection.ip}-${port}` : `tcp://${connection.ip}:${port}`;
 }
 
 export type RequestHandler = (
@@ -74,7 +87,7 @@ export class KernelSockets {
 
   static async bind(connection: ConnectionInfo, log: (text: string) => void): Promise<KernelSockets> {
     const sockets = new KernelSockets(connection, log);
-    const address = (port: number) => `${connection.transport}://${connection.ip}:${port}`;
+    const address = (port: number) => socketAddress(connection, port);
     await Promise.all([
       sockets.iopub.bind(address(connection.iopub_port)),
       sockets.shell.bind(address(connection.shell_port)),
