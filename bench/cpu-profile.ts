@@ -26,7 +26,12 @@ function scriptOf(frame: CallFrame): string {
   return "JupyterLab + other";
 }
 
-export async function profileGesture(page: Page, file: string, gesture: () => Promise<unknown>): Promise<string> {
+export async function profileGesture(
+  page: Page,
+  file: string,
+  gesture: () => Promise<unknown>,
+  what = "such switch",
+): Promise<string> {
   const cdp = await page.context().newCDPSession(page);
   await cdp.send("Profiler.enable");
   await cdp.send("Profiler.setSamplingInterval", { interval: 500 });
@@ -58,5 +63,5 @@ export async function profileGesture(page: Page, file: string, gesture: () => Pr
       .slice(0, n)
       .map(([k, v]) => `${k} ${((100 * v) / busy).toFixed(0)} %`)
       .join(", ");
-  return `Chromium CPU profile of one such switch, share of busy time ("(program)" = the renderer outside JS: style, layout, paint, image decode): ${top(perScript, 6)}; hottest JS functions: ${top(perFunction, 5)}`;
+  return `Chromium CPU profile of one ${what}, share of busy time ("(program)" = the renderer outside JS: style, layout, paint, image decode): ${top(perScript, 6)}; hottest JS functions: ${top(perFunction, 5)}`;
 }

@@ -152,11 +152,21 @@ function mapsMontage(panel: MapsPanelState): MontageImage {
   const [height, width] = shrink ? [layout.tileHeight, layout.tileWidth] : [p.height, p.width];
   const source = shrink ? sampledPixels(p.height, p.width, height, width) : null;
   const shown = height * width;
-  const levels = new Float32Array(page.length * shown);
+  // a plane's colour depends only on its code: each plane's 256 colours once, then a look-up per
+  // pixel (the seed's montage took ~170 ms colouring pixel by pixel)
+  const channels = panel.colour_scale === "grey" ? 1 : 3;
+  const codeLevels = new Float32Array(256);
+  const tiles = new Uint8Array(page.length * shown * channels);
   page.forEach((c, t) => {
-    for (let i = 0; i < shown; i++) levels[t * shown + i] = level(c, p.codes[c * size + (source ? source[i] : i)]);
+    for (let code = 0; code < 256; code++) codeLevels[code] = level(c, code);
+    const [lut] = coloured(codeLevels, panel.colour_scale);
+    const plane = c * size;
+    let to = t * shown * channels;
+    for (let i = 0; i < shown; i++) {
+      const from = p.codes[plane + (source ? source[i] : i)] * channels;
+      for (let k = 0; k < channels; k++) tiles[to++] = lut[from + k];
+    }
   });
-  const [tiles, channels] = coloured(levels, panel.colour_scale);
   return montage(tiles, page.length, height, width, layout, channels);
 }
 
