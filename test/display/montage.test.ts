@@ -128,10 +128,13 @@ test("a diverging filter fallback is centred on 0: zero weights are the scale's 
   assert.equal(image.channels, 3);
   const { tileWidth } = tileSize(1, 3);
   const pixel = (x: number) => Array.from(image.pixels.subarray((2 * image.width + 2 + x * (tileWidth / 3)) * 3, (2 * image.width + 2 + x * (tileWidth / 3)) * 3 + 3));
-  // Plotly's reversed RdBu as the widget's stops: blue (5, 10, 172), grey (190, 190, 190), red (178, 10, 28)
+  // plotly.js's RdBu, the widget's diverging scale: blue (5, 10, 172) at 0, grey (190, 190, 190) at ½,
+  // (230, 145, 90) at 0.7, red (178, 10, 28) at 1
   assert.deepEqual(pixel(0), [5, 10, 172]);
   assert.deepEqual(pixel(1), [190, 190, 190]);
-  assert.deepEqual(pixel(2), [184, 100, 109]); // halfway from the grey middle to the red end
+  // weight 1 of ±2 is at ¾: a sixth of the way from 0.7's colour to the red end, (221.3, 122.5, 79.7),
+  // where 122.5 is 122.4999… in floating point
+  assert.deepEqual(pixel(2), [221, 122, 80]);
 });
 
 test("a map larger than its tile is coloured only where the montage samples it, with the same pixels", () => {

@@ -106,12 +106,24 @@ export function describeAttribution(panel: AttributionPanelState): string {
   );
 }
 
-// The widget's colour scales as RGB stops (widgets/src/colours.ts, whose colourAt a test compares
-// with this one): the PNG fallback must show the colours the widget paints.
-const STOPS: Record<ColourScale, [number, number, number][]> = {
-  grey: [[0, 0, 0], [255, 255, 255]],
-  viridis: [[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]],
-  diverging: [[5, 10, 172], [190, 190, 190], [178, 10, 28]],
+// The widget's colour scales as stops (position 0..1, RGB): widgets/src/colours.ts, whose
+// colourAt a test compares with this one, so the PNG fallback shows the colours the widget paints.
+// A black-to-white ramp, plotly.js's Viridis, and plotly.js's RdBu (blue low, red high).
+const VIRIDIS = ["440154", "48186a", "472d7b", "424086", "3b528b", "33638d", "2c728e", "26828e", "21918c", "1fa088", "28ae80", "3fbc73", "5ec962", "84d44b", "addc30", "d8e219", "fde725"];
+const STOPS: Record<ColourScale, [number, [number, number, number]][]> = {
+  grey: [
+    [0, [0, 0, 0]],
+    [1, [255, 255, 255]],
+  ],
+  viridis: VIRIDIS.map((h, i) => [i === 16 ? 1 : (i * 16) / 255, [0, 2, 4].map((k) => parseInt(h.slice(k, k + 2), 16)) as [number, number, number]]),
+  diverging: [
+    [0, [5, 10, 172]],
+    [0.35, [106, 137, 247]],
+    [0.5, [190, 190, 190]],
+    [0.6, [220, 170, 132]],
+    [0.7, [230, 145, 90]],
+    [1, [178, 10, 28]],
+  ],
 };
 
 /** The colour of `t` in 0..1 on `scale` (clamped; NaN is the low end), as the widget computes it. */
@@ -124,11 +136,12 @@ export function colourAt(scale: ColourScale, t: number): [number, number, number
 /** colourAt's colour written into `out` at `at` (R, G, B): no allocation, for whole pictures. */
 export function colourInto(scale: ColourScale, t: number, out: { [i: number]: number }, at: number): void {
   const stops = STOPS[scale];
-  const x = Number.isFinite(t) ? Math.min(Math.max(t, 0), 1) * (stops.length - 1) : 0;
-  const i = Math.min(Math.floor(x), stops.length - 2);
-  const f = x - i;
-  const a = stops[i];
-  const b = stops[i + 1];
+  const x = Number.isFinite(t) ? Math.min(Math.max(t, 0), 1) : 0;
+  let i = 0;
+  while (i < stops.length - 2 && x > stops[i + 1][0]) i++;
+  const [p0, a] = stops[i];
+  const [p1, b] = stops[i + 1];
+  const f = p1 > p0 ? (x - p0) / (p1 - p0) : 0;
   for (let c = 0; c < 3; c++) out[at + c] = Math.round(a[c] + f * (b[c] - a[c]));
 }
 

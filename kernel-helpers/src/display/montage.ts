@@ -155,7 +155,7 @@ function mapsMontage(panel: MapsPanelState): MontageImage {
   // a plane's colour depends only on its code: each plane's 256 colours once, then a look-up per
   // pixel (the seed's montage took ~170 ms colouring pixel by pixel)
   const channels = panel.colour_scale === "grey" ? 1 : 3;
-  const codeLevels = new Float32Array(256);
+  const codeLevels = new Float64Array(256);
   const tiles = new Uint8Array(page.length * shown * channels);
   page.forEach((c, t) => {
     for (let code = 0; code < 256; code++) codeLevels[code] = level(c, code);
@@ -202,7 +202,7 @@ function filtersMontage(panel: FiltersPanelState): MontageImage {
 }
 
 /** Levels in 0..1 as grey bytes, or as RGB on a colour scale (the widget's stops). */
-function coloured(levels: Float32Array, scale: ColourScale): [Uint8Array, 1 | 3] {
+function coloured(levels: Float32Array | Float64Array, scale: ColourScale): [Uint8Array, 1 | 3] {
   if (scale === "grey") return [Uint8Array.from(levels, (t) => Math.round(Math.min(Math.max(t, 0), 1) * 255)), 1];
   const rgb = new Uint8Array(levels.length * 3);
   for (let i = 0; i < levels.length; i++) colourInto(scale, levels[i], rgb, i * 3);
