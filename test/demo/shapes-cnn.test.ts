@@ -72,8 +72,12 @@ test("it names held-out shapes (new seed, unseen part of each photo) far above c
   assertPhotosInstalled();
   const model = await shapesCnn();
   assert.equal(preprocessingFor(model), "tf");
-  // makeShapes keeps each background photo decoded for the process: decoded once here, not counted
+  // makeShapes keeps each background photo decoded for the process: decoded once here (the file's
+  // first makeShapes), one float batch per photo it used and nothing else (a copy of each leaked once)
+  const beforeWarm = tf.memory().numTensors;
   const warm = makeShapes({ split: "test", count: 400, size: SIZE, seed: 4242 });
+  const photosUsed = new Set(warm.scenes.map((s) => s.photo)).size;
+  assert.equal(tf.memory().numTensors - beforeWarm, photosUsed + 2, `${photosUsed} photos kept, plus the set's images and labels`);
   tf.dispose([warm.xs, warm.ys]);
   // a seed train-demo never used; backgrounds from the right quarter of each photo
   const set = makeShapes({ split: "test", count: 400, size: SIZE, seed: 4242 });

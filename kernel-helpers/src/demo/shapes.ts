@@ -116,7 +116,8 @@ function photoBatch(photo: PackagePhoto): tf.Tensor4D {
   let batch = decoded.get(path);
   if (!batch) {
     const rgb = readRgb(path);
-    batch = tf.keep(rgb.toFloat().expandDims(0) as tf.Tensor4D);
+    // in a tidy: the int-to-float copy toFloat() makes before expandDims is freed, not leaked
+    batch = tf.keep(tf.tidy(() => rgb.toFloat().expandDims(0) as tf.Tensor4D));
     rgb.dispose();
     decoded.set(path, batch);
   }
