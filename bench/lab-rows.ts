@@ -87,6 +87,18 @@ class Lab {
     );
   }
 
+  /** The widget's convlens:<step> measures (widgets/src/timing.ts) that started between two page timestamps, as [name, start, ms]. */
+  async measuresBetween(from: number | null, to: number | null): Promise<[string, number, number][]> {
+    return this.page.evaluate(
+      ([a, b]) =>
+        performance
+          .getEntriesByType("measure")
+          .filter((m) => m.name.startsWith("convlens:") && performance.timeOrigin + m.startTime >= a && performance.timeOrigin + m.startTime <= b)
+          .map((m) => [m.name.slice("convlens:".length), performance.timeOrigin + m.startTime, m.duration] as [string, number, number]),
+      [from ?? 0, to ?? Number.MAX_VALUE] as const,
+    );
+  }
+
   async outputText(cell: number): Promise<string> {
     return (await cellOutput(this.page, cell).innerText()).trim();
   }
@@ -216,6 +228,8 @@ async function seedRow(lab: Lab, options: LabOptions, python: TimingServer | nul
   const front: number[] = [];
   const featureMaps: number[] = [];
   const show: number[] = [];
+  const frontSteps = new Map<string, number[]>();
+  const addStep = (name: string, ms: number) => frontSteps.set(name, [...(frontSteps.get(name) ?? []), ms]);
   for (let i = 0; i < options.warmup + options.runs; i++) {
     await lab.settle();
     await lab.markStale();
@@ -237,6 +251,21 @@ async function seedRow(lab: Lab, options: LabOptions, python: TimingServer | nul
     if (open) {
       kernel.push(open.at - (t.executeSentAt ?? 0));
       front.push((t.doneAt ?? 0) - open.at);
+      // the front end's share, step by step: comm_open → the model's state deserialised → the view's
+      // panels drawn (building the mosaics, Plotly) → painted
+      const steps = await lab.measuresBetween(open.at, t.doneAt);
+      const sum = (name: string) => steps.filter(([n]) => n === name).reduce((a, [, , ms]) => a + ms, 0);
+      const first = (name: string) => steps.find(([n]) => n === name);
+      const deserialise = first("deserialise");
+      const render = steps.filter(([n]) => n === "render");
+      if (deserialise && render.length) {
+        addStep("comm_open → deserialise starts", deserialise[1] - open.at);
+        addStep("deserialise", deserialise[2]);
+        addStep("deserialised → first panel drawing starts", Math.min(...render.map(([, at]) => at)) - (deserialise[1] + deserialise[2]));
+        addStep("mosaics", sum("mosaic"));
+        addStep("Plotly.newPlot", sum("plotly"));
+        addStep("drawing, first start → last painted", Math.max(...render.map(([, at, ms]) => at + ms)) - Math.min(...render.map(([, at]) => at)));
+      }
     }
     const phases = /PHASES (\{.*\})/.exec(await lab.outputText(SEED_CELL));
     if (phases) {
@@ -261,6 +290,7 @@ async function seedRow(lab: Lab, options: LabOptions, python: TimingServer | nul
   const parts = [
     kernel.length ? `execute_request → comm_open received ${ms(median(kernel))} (in the kernel: featureMaps ${featureMaps.length ? ms(median(featureMaps)) : "?"}, showFeatureMaps (quantise + PNG montage + comm_open) ${show.length ? ms(median(show)) : "?"})` : "",
     front.length ? `comm_open → painted (front end: deserialise + 5 Plotly figures) ${ms(median(front))}` : "",
+    frontSteps.size ? `front end step by step (medians): ${[...frontSteps].map(([name, v]) => `${name} ${ms(median(v))}`).join(", ")}` : "",
     baselines.seed.length ? "" : "Python baseline failed (see the bench's log)",
     frontProfile,
   ].filter(Boolean);
@@ -341,6 +371,7 @@ async function explorerRows(root: string, lab: Lab, options: LabOptions, python:
   const toOther: number[] = [];
   const kernelShare: number[] = [];
   const frontShare: number[] = [];
+  const switchSteps: { deserialise: number; mosaic: number; plotly: number; render: number }[] = [];
   const rss: number[] = [];
   type Choice = (typeof layers)[number];
   const switchTo = async (layer: Choice): Promise<number> => {
@@ -355,6 +386,9 @@ async function explorerRows(root: string, lab: Lab, options: LabOptions, python:
     if (update && layer === home) {
       kernelShare.push(update.at - (t.inputAt ?? 0));
       frontShare.push((t.doneAt ?? 0) - update.at);
+      const steps = await lab.measuresBetween(update.at, t.doneAt);
+      const sum = (name: string) => steps.filter(([n]) => n === name).reduce((a, [, , ms]) => a + ms, 0);
+      switchSteps.push({ deserialise: sum("deserialise"), mosaic: sum("mosaic"), plotly: sum("plotly"), render: sum("render") });
     }
     return elapsed(t.inputAt, t.doneAt);
   };
@@ -387,13 +421,18 @@ async function explorerRows(root: string, lab: Lab, options: LabOptions, python:
   await switchTo(others[0]);
   const frontProfile = await profileGesture(page, join(root, "bench-results", "switch-block1_conv1.cpuprofile"), () => switchTo(home)).catch((e: unknown) => `CPU profile failed: ${errorText(e)}`);
   kernelShare.length = frontShare.length = toHome.length;
+  switchSteps.length = Math.min(switchSteps.length, toHome.length);
   await runCell(page, PROFILE_CELL, 300_000);
   const profile = /PROFILE (\{.*\})/.exec(await lab.outputText(PROFILE_CELL));
   const inKernel = profile ? (JSON.parse(profile[1]) as { featureMaps: number[]; quantise: number[] }) : null;
   const share = kernelShare.length
     ? `change → panels comm_msg received ${ms(median(kernelShare))} (` +
       (inKernel ? `in the kernel: featureMaps ${ms(median(inKernel.featureMaps.slice(1)))}, quantise ${ms(median(inKernel.quantise.slice(1)))}, the rest is messaging` : "kernel profile cell failed") +
-      `), comm_msg → painted ${ms(median(frontShare))} (deserialise + Plotly). ${frontProfile}`
+      `), comm_msg → painted ${ms(median(frontShare))} (deserialise + Plotly` +
+      (switchSteps.length
+        ? `; medians: deserialise ${ms(median(switchSteps.map((x) => x.deserialise)))}, the panel drawn ${ms(median(switchSteps.map((x) => x.render)))} of which the mosaic ${ms(median(switchSteps.map((x) => x.mosaic)))} and Plotly.newPlot ${ms(median(switchSteps.map((x) => x.plotly)))}`
+        : "") +
+      `). ${frontProfile}`
     : frontProfile;
   return [
     row({

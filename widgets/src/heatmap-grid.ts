@@ -8,6 +8,7 @@ import * as Plotly from "plotly.js-dist-min";
 import { plotlyColours } from "./colours";
 import { el } from "./dom";
 import { gridGeometry, type GridGeometry } from "./grid-geometry";
+import { measureSince, timed } from "./timing";
 import type { ColourScale } from "./state";
 
 export interface Tile {
@@ -119,11 +120,12 @@ export async function renderGrid(host: HTMLElement, spec: GridSpec): Promise<Ren
   const rgb = tiles.some((t) => t.rgb);
   const shared = tiles.every((t) => t.zmin === tiles[0].zmin && t.zmax === tiles[0].zmax);
   const place = { x0: 0, dx: 1, y0: 0, dy: 1, hoverinfo: "none" };
+  const z = timed("mosaic", () => (rgb ? rgbMosaic(tiles, g) : valueMosaic(tiles, g, !shared)));
   const mosaic: Plotly.Datum = rgb
-    ? { type: "image", z: rgbMosaic(tiles, g), colormodel: "rgba", zmin: [0, 0, 0, 0], zmax: [255, 255, 255, 1], ...place }
+    ? { type: "image", z, colormodel: "rgba", zmin: [0, 0, 0, 0], zmax: [255, 255, 255, 1], ...place }
     : {
         type: "heatmap",
-        z: valueMosaic(tiles, g, !shared),
+        z,
         ...(shared ? { zmin: tiles[0]?.zmin ?? 0, zmax: tiles[0]?.zmax ?? 1 } : { zmin: 0, zmax: 1 }),
         ...plotlyColours(spec.colourScale),
         showscale: false,
@@ -143,7 +145,9 @@ export async function renderGrid(host: HTMLElement, spec: GridSpec): Promise<Ren
     xaxis: { ...axis, range: [-0.5, g.cols - 0.5] },
     yaxis: { ...axis, range: [g.rows - 0.5, -0.5] },
   };
+  const plotStart = performance.now();
   const element: RenderedGrid["element"] = await Plotly.newPlot(host, [mosaic], layout, { displayModeBar: false, responsive: false, scrollZoom: false, doubleClick: false });
+  measureSince("plotly", plotStart);
   element.convlensGrid = { geometry: g, scaled: shared || rgb ? null : tiles.map((t) => [t.zmin, t.zmax]) };
   host.style.position = "relative";
   const titles = tileTitles(tiles, g);

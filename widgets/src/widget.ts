@@ -12,6 +12,7 @@ import { panelsWithMaximized } from "./maximized-state";
 import type { PanelContext, PanelHandle } from "./panel";
 import { renameOldLayout, type LayerRef, type Panel, type PanelChoices, type Request, type ValueReply } from "./state";
 import { ensureStyles } from "./styles";
+import { measureSince, timed } from "./timing";
 import { MODULE_NAME, MODULE_VERSION } from "./version";
 
 /** How long a hover waits for the kernel's exact value before keeping the approximation. */
@@ -42,7 +43,7 @@ export class ConvLensModel extends DOMWidgetModel {
   static override serializers: ISerializers = {
     ...DOMWidgetModel.serializers,
     // Typed arrays pass through unchanged: ipywidgets' remove_buffers turns them back into buffers.
-    panels: { deserialize: (value: unknown) => panelsWithMaximized(value), serialize: (value: unknown) => value as never },
+    panels: { deserialize: (value: unknown) => timed("deserialise", () => panelsWithMaximized(value)), serialize: (value: unknown) => value as never },
   };
 
   // Every state reaches the model through here: a kernel's comm_open and updates, and the widget
@@ -132,6 +133,7 @@ export class ConvLensView extends DOMWidgetView {
   }
 
   private renderPanels(): void {
+    const started = performance.now();
     this.disposePanels();
     this.renderStatus(); // clears a local "loading…" line once the kernel's answer arrives
     const panels = (this.model.get("panels") ?? []) as Panel[];
@@ -169,7 +171,9 @@ export class ConvLensView extends DOMWidgetView {
     this.panelsEl.replaceChildren(...this.panelHandles.map((h) => h.element));
     const handles = this.panelHandles;
     this.painted = Promise.all(handles.map((h) => h.ready)).then(() => {
-      if (handles === this.panelHandles) this.panelsEl.dataset.painted = "true";
+      if (handles !== this.panelHandles) return;
+      this.panelsEl.dataset.painted = "true";
+      measureSince("render", started);
     });
     this.painted.catch((error: unknown) => {
       this.statusEl.textContent = `convlens: could not draw the heatmaps: ${error instanceof Error ? error.message : String(error)}`;
