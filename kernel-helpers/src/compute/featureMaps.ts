@@ -9,7 +9,7 @@ import { checkModel } from "./check";
 import { checkInputFits } from "./geometry";
 import { receptiveFieldAxes } from "./receptive-field";
 import { imageToInput, type ImageSource, type InputOptions, isLoadedImage, loadImage, type LoadedImage } from "./images";
-import { GraphRunError } from "./graph/feature-graph";
+import { type DisplayPlanes, GraphRunError } from "./graph/feature-graph";
 import { giveUpGraph, graphOf } from "./graph/per-model";
 import { layersModelMaps } from "./layers-model-maps";
 
@@ -59,6 +59,18 @@ export async function featureMaps(model: tf.LayersModel, image: ImageLike, layer
 
 /** featureMaps() for an image already loaded (or a tensor): synchronous. */
 export function featureMapsSync(model: tf.LayersModel, image: LoadedImage | tf.Tensor, layers: LayerSpec | LayerSpec[], options: InputOptions = {}): ChannelStack[] {
+  return mapsOf(model, image, layers, options, false).map(({ stack }) => stack);
+}
+
+/**
+ * One layer's feature maps and, when the model's graph computed them, its planes already
+ * quantised for display (DisplayPlanes; else null): what the explorer shows on a layer switch.
+ */
+export function featureMapsForDisplay(model: tf.LayersModel, image: LoadedImage | tf.Tensor, layer: LayerSpec): { stack: ChannelStack; display: DisplayPlanes | null } {
+  return mapsOf(model, image, layer, {}, true)[0];
+}
+
+function mapsOf(model: tf.LayersModel, image: LoadedImage | tf.Tensor, layers: LayerSpec | LayerSpec[], options: InputOptions, display: boolean): { stack: ChannelStack; display: DisplayPlanes | null }[] {
   checkModel(model, "featureMaps");
   const refs = checkLayers(model, layers);
   // each layer is computed once; one asked for twice gets a copy of its planes
@@ -67,13 +79,14 @@ export function featureMapsSync(model: tf.LayersModel, image: LoadedImage | tf.T
   const [, inputHeight, inputWidth] = input.shape;
   // refs index the view: model itself, or its flat form when it nests models (layers-view.ts)
   const view = layersView(model);
-  let maps: ChannelStack[];
+  let computed: { stack: ChannelStack; display: DisplayPlanes | null }[];
   try {
     checkInputFits(view, inputHeight, inputWidth, distinct.map((ref) => view.layers[ref.index].output as tf.SymbolicTensor));
-    maps = computeMaps(view, input, distinct);
+    computed = computeMaps(view, input, distinct, display);
   } finally {
     input.dispose();
   }
+  const maps = computed.map(({ stack }) => stack);
   // a layer whose size the configs could not tell beforehand (checkInputFits skips those)
   const empty = maps.find((m) => m.height * m.width === 0);
   if (empty) {
@@ -82,10 +95,10 @@ export function featureMapsSync(model: tf.LayersModel, image: LoadedImage | tf.T
   for (const stack of maps) stack.receptiveField = fieldAxes(model, stack.layer, inputHeight, inputWidth);
   const handedOut = new Set<ChannelStack>();
   return refs.map((ref) => {
-    const found = maps.find((m) => m.layer.index === ref.index) as ChannelStack;
-    const copy = handedOut.has(found);
-    handedOut.add(found);
-    return copy ? { ...found, data: found.data.slice() } : found;
+    const found = computed.find((m) => m.stack.layer.index === ref.index) as { stack: ChannelStack; display: DisplayPlanes | null };
+    const copy = handedOut.has(found.stack);
+    handedOut.add(found.stack);
+    return copy ? { stack: { ...found.stack, data: found.stack.data.slice() }, display: null } : found;
   });
 }
 
@@ -99,17 +112,18 @@ function fieldAxes(model: tf.LayersModel, layer: LayerRef, height: number, width
   }
 }
 
-/** One forward pass for distinct `refs`: the model's TF graph when it covers them, else the LayersModel. */
-function computeMaps(model: tf.LayersModel, input: tf.Tensor4D, refs: LayerRef[]): ChannelStack[] {
+/** One forward pass for distinct `refs`: the model's TF graph when it covers them (with display planes if asked), else the LayersModel. */
+function computeMaps(model: tf.LayersModel, input: tf.Tensor4D, refs: LayerRef[], display: boolean): { stack: ChannelStack; display: DisplayPlanes | null }[] {
+  const plain = (stacks: ChannelStack[]) => stacks.map((stack) => ({ stack, display: null }));
   const graph = graphOf(model);
-  if (typeof graph === "string" || refs.some((ref) => graph.whyNot(ref.index) !== undefined)) return layersModelMaps(model, input, refs);
+  if (typeof graph === "string" || refs.some((ref) => graph.whyNot(ref.index) !== undefined)) return plain(layersModelMaps(model, input, refs));
   try {
-    return graph.run(input, refs);
+    return display ? graph.runForDisplay(input, refs) : plain(graph.run(input, refs));
   } catch (error) {
     if (!(error instanceof GraphRunError)) throw error;
     // a fault of the input or the model, not of the graph, fails here too (with tfjs's message)
     const maps = layersModelMaps(model, input, refs);
     giveUpGraph(model, `TensorFlow could not run its graph: ${error.message}`);
-    return maps;
+    return plain(maps);
   }
 }

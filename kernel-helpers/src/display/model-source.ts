@@ -1,7 +1,8 @@
 // Adapters from a model + image to what the display classes take, built on the computing helpers.
 import * as tf from "@tensorflow/tfjs-node";
 import { convLayers, filters, type FilterOptions } from "../compute/filters";
-import { featureMapsSync, type ImageLike } from "../compute/featureMaps";
+import { featureMapsForDisplay, type ImageLike } from "../compute/featureMaps";
+import { withDisplayPlanes } from "./state";
 import { isLoadedImage, loadImage, type LoadedImage } from "../compute/images";
 import type { LayerSpec } from "../layers";
 import type { ExplorerSource, FilterSource } from "./controller";
@@ -24,7 +25,11 @@ export async function modelExplorerSource(model: tf.LayersModel, image: ImageLik
   const input = image instanceof tf.Tensor || isLoadedImage(image) ? image : await loadImage(image);
   return {
     layers: convLayers(model).map(({ name, index }) => ({ name, index })),
-    computeMaps: (layerIndex) => featureMapsSync(model, input, layerIndex)[0],
+    // the explorer's own stacks: the graph's display planes go with them (the switch's quantising)
+    computeMaps: (layerIndex) => {
+      const { stack, display } = featureMapsForDisplay(model, input, layerIndex);
+      return withDisplayPlanes(stack, display);
+    },
     computeFilters: (layerIndex, page) => filterPages(model, layerIndex, normalise)(page),
     image: isLoadedImage(input) ? await loadedImagePng(input) : null,
   };

@@ -1,6 +1,7 @@
 // The widget's wire state (types in ./wire, shared with the front end), built from the helpers'
 // ChannelStack / FilterStack.
 import type { ChannelStack, FilterStack } from "../types";
+import type { DisplayPlanes } from "../compute/graph/feature-graph";
 import { planeMeans, quantisePlanes } from "./quantise";
 import { describeAttribution } from "./attribution-state";
 import type { ColourScale, FiltersPanelState, MapsPanelState, PanelState, PlanesState, ScaleMode, SortOrder } from "./wire";
@@ -25,6 +26,24 @@ export interface FiltersOptions {
   colourScale: ColourScale;
 }
 
+/** Planes the model's TF graph quantised (featureMapsForDisplay), by the stack they belong to. */
+const graphQuantised = new WeakMap<ChannelStack, DisplayPlanes>();
+
+/**
+ * `stack`, with the display planes its graph run made (if any) for mapsPanel to use instead of
+ * quantising again. Only for a stack convlens made and no one else holds (the explorer's), whose
+ * data cannot change after this.
+ */
+export function withDisplayPlanes(stack: ChannelStack, display: DisplayPlanes | null): ChannelStack {
+  if (display) graphQuantised.set(stack, display);
+  return stack;
+}
+
+/** Whether mapsPanel will send the graph's display planes for `stack` rather than quantise it. */
+export function hasDisplayPlanes(stack: ChannelStack): boolean {
+  return graphQuantised.has(stack);
+}
+
 export function planesState(data: Float32Array, count: number, height: number, width: number): PlanesState {
   const q = quantisePlanes(data, count, height * width);
   const exact = data.length <= EXACT_VALUES_LIMIT ? data.slice() : null;
@@ -44,11 +63,23 @@ export function mapsPanel(stack: ChannelStack, image: Uint8Array | null, options
   const o = { ...DEFAULT_MAPS_OPTIONS, ...options };
   if (!(Number.isInteger(o.pageSize) && o.pageSize > 0)) throw new Error(`convlens: pageSize must be a positive integer, got ${o.pageSize}`);
   if (!(Number.isInteger(o.columns) && o.columns > 0)) throw new Error(`convlens: columns must be a positive integer, got ${o.columns}`);
+  const size = stack.height * stack.width;
+  const quantised = graphQuantised.get(stack);
   return {
     kind: "maps",
     layer: { name: stack.layer.name, index: stack.layer.index },
-    planes: planesState(stack.data, stack.channels, stack.height, stack.width),
-    means: planeMeans(stack.data, stack.channels, stack.height * stack.width),
+    planes: quantised
+      ? {
+          count: stack.channels,
+          height: stack.height,
+          width: stack.width,
+          codes: quantised.codes,
+          scale: Float32Array.from(quantised.min, (min, c) => (quantised.max[c] - min) / 255),
+          offset: quantised.min,
+          exact: stack.data.length <= EXACT_VALUES_LIMIT ? stack.data.slice() : null,
+        }
+      : planesState(stack.data, stack.channels, stack.height, stack.width),
+    means: quantised ? Float32Array.from(quantised.sum, (sum) => sum / size) : planeMeans(stack.data, stack.channels, size),
     image,
     receptive_field: stack.receptiveField
       ? { input_height: stack.receptiveField.input.height, input_width: stack.receptiveField.input.width, rows: stack.receptiveField.rows, cols: stack.receptiveField.cols }

@@ -20,6 +20,23 @@ interface LayerFetches {
   height: number;
   width: number;
   channels: number;
+  /** the planes quantised for display (see DisplayPlanes), when C × H × W packs into whole int32s */
+  display: { codes: string; min: string; max: string; sum: string; finite: string } | null;
+}
+
+/**
+ * A layer's planes quantised for the widget inside the graph, as display/quantise.ts does in
+ * JavaScript: per plane over its own min..max, code = round((v − min) · 255 / (max − min)) (half
+ * to even; 0 for a constant plane). The codes come out packed four to an int32 (TF's Bitcast), so
+ * a 64 × 224 × 224 layer is 3 MB to copy instead of 13 MB of floats to quantise (~50 ms).
+ */
+export interface DisplayPlanes {
+  /** channels × H·W codes, plane after plane */
+  codes: Uint8Array;
+  /** per plane: its min and max (the codes' 0 and 255), and the sum of its values */
+  min: Float32Array;
+  max: Float32Array;
+  sum: Float32Array;
 }
 
 interface Compiled {
@@ -35,6 +52,33 @@ type Symbolic = tf.SymbolicTensor;
 
 function describe(layer: tf.layers.Layer, index: number): string {
   return `layer ${index} "${layer.name}" (${layer.getClassName()})`;
+}
+
+interface DisplayConstants {
+  planeAxis: string;
+  bothAxes: string;
+  quads: string;
+  levels: string;
+}
+
+/** The nodes that quantise graph tensor `planes` ([C, H·W] float32) for display: see DisplayPlanes. */
+function displayFetches(writer: GraphWriter, prefix: string, planes: string, c: DisplayConstants): NonNullable<LayerFetches["display"]> {
+  const f32 = { T: { type: "float32" } } as const;
+  const reduce = (name: string, op: string, input: string, axes: string, keep: boolean) =>
+    writer.node(`${prefix}/${name}`, op, [input, axes], { ...(op === "All" ? {} : f32), Tidx: { type: "int32" }, keep_dims: { b: keep } });
+  const min = reduce("min", "Min", planes, c.planeAxis, true);
+  const max = reduce("max", "Max", planes, c.planeAxis, true);
+  const sum = reduce("sum", "Sum", planes, c.planeAxis, false);
+  const finite = reduce("finite", "All", writer.node(`${prefix}/is_finite`, "IsFinite", [planes], f32), c.bothAxes, false);
+  const span = writer.node(`${prefix}/span`, "Sub", [max, min], f32);
+  const perUnit = writer.node(`${prefix}/per_unit`, "DivNoNan", [c.levels, span], f32); // 0 for a constant plane
+  const shifted = writer.node(`${prefix}/shifted`, "Sub", [planes, min], f32);
+  const scaled = writer.node(`${prefix}/scaled`, "Mul", [shifted, perUnit], f32);
+  const rounded = writer.node(`${prefix}/rounded`, "Round", [scaled], f32); // half to even, like a Uint8ClampedArray
+  const bytes = writer.node(`${prefix}/bytes`, "Cast", [rounded], { SrcT: { type: "float32" }, DstT: { type: "uint8" }, Truncate: { b: false } });
+  const quads = writer.node(`${prefix}/quads`, "Reshape", [bytes, c.quads], { T: { type: "uint8" }, Tshape: { type: "int32" } });
+  const codes = writer.node(`${prefix}/codes`, "Bitcast", [quads], { T: { type: "uint8" }, type: { type: "int32" } });
+  return { codes: `${codes}:0`, min: `${min}:0`, max: `${max}:0`, sum: `${sum}:0`, finite: `${finite}:0` };
 }
 
 /** Every layer of `model` the graph can run, in model.layers order (tfjs keeps it topological). */
@@ -54,6 +98,14 @@ function translate(model: tf.LayersModel, writer: GraphWriter): Compiled {
   nodeOf.set(model.inputs[0].id, writer.placeholder("input", [null, ...model.inputs[0].shape.slice(1)]));
   const perm = writer.constInt32("planes_perm", [1, 0]);
   const allAxes = writer.constInt32("all_axes", [0, 1, 2, 3]);
+  let shared: DisplayConstants | null = null;
+  const constants = () =>
+    (shared ??= {
+      planeAxis: writer.constInt32("display/plane_axis", [1]),
+      bothAxes: writer.constInt32("display/both_axes", [0, 1]),
+      quads: writer.constInt32("display/quads", [-1, 4]),
+      levels: writer.constFloat32("display/levels", 255),
+    });
   /** The fetches of a layer whose output is graph tensor `node`, if that output is 4-D. */
   const addFetches = (index: number, prefix: string, node: string, output: Symbolic) => {
     const [, height, width, channels] = output.shape;
@@ -61,8 +113,11 @@ function translate(model: tf.LayersModel, writer: GraphWriter): Compiled {
     const flat = writer.node(`${prefix}/hw_c`, "Reshape", [node, writer.constInt32(`${prefix}/hw_c_shape`, [-1, channels])], { T: { type: "float32" }, Tshape: { type: "int32" } });
     const reduce = (op: string) => writer.node(`${prefix}/${op.toLowerCase()}`, op, [node, allAxes], { T: { type: "float32" }, Tidx: { type: "int32" }, keep_dims: { b: false } });
     const known = height !== null && width !== null;
+    const planes = writer.node(`${prefix}/planes`, "Transpose", [flat, perm], { T: { type: "float32" }, Tperm: { type: "int32" } });
+    const packs = channels % 4 === 0 || (known && (channels * height * width) % 4 === 0);
     fetches.set(index, {
-      planes: `${writer.node(`${prefix}/planes`, "Transpose", [flat, perm], { T: { type: "float32" }, Tperm: { type: "int32" } })}:0`,
+      display: packs ? displayFetches(writer, `${prefix}/display`, planes, constants()) : null,
+      planes: `${planes}:0`,
       min: `${reduce("Min")}:0`,
       max: `${reduce("Max")}:0`,
       shape: known ? null : `${writer.node(`${prefix}/shape`, "Shape", [node], { T: { type: "float32" }, out_type: { type: "int32" } })}:0`,
@@ -150,13 +205,26 @@ export class FeatureGraph {
 
   /** One session run for `refs` (distinct, all covered: check whyNot first) on a [1, H, W, C] input. */
   run(input: tf.Tensor4D, refs: LayerRef[]): ChannelStack[] {
+    return this.runWith(input, refs, false).map(({ stack }) => stack);
+  }
+
+  /**
+   * run(), and each layer's planes quantised for display in the same session run (null for a
+   * layer the graph cannot pack, or whose values are not all finite: those are for quantise.ts).
+   */
+  runForDisplay(input: tf.Tensor4D, refs: LayerRef[]): { stack: ChannelStack; display: DisplayPlanes | null }[] {
+    return this.runWith(input, refs, true);
+  }
+
+  private runWith(input: tf.Tensor4D, refs: LayerRef[], display: boolean): { stack: ChannelStack; display: DisplayPlanes | null }[] {
     if (this.session === null) throw new Error("convlens: this model has no feature-map graph");
     const layers = refs.map((ref) => {
       const fetch = this.compiled.fetches.get(ref.index);
       if (!fetch) throw new Error(`convlens: ${this.whyNot(ref.index)}`);
       return fetch;
     });
-    const names = layers.flatMap((f) => [f.planes, f.min, f.max, ...(f.shape ? [f.shape] : [])]);
+    const shown = (f: LayerFetches) => (display && f.display ? [f.display.codes, f.display.min, f.display.max, f.display.sum, f.display.finite] : []);
+    const names = layers.flatMap((f) => [f.planes, f.min, f.max, ...(f.shape ? [f.shape] : []), ...shown(f)]);
     const weights = this.compiled.reads.map((read) => read());
     let outputs: tf.Tensor[];
     try {
@@ -168,12 +236,17 @@ export class FeatureGraph {
       let next = 0;
       const take = () => outputs[next++].dataSync();
       return layers.map((fetch, i) => {
-        // dataSync hands back a fresh Float32Array copied out of the tensor: ours to keep
+        // dataSync hands back a fresh typed array copied out of the tensor: ours to keep
         const data = take() as Float32Array;
         const min = take()[0];
         const max = take()[0];
         const [height, width] = fetch.shape ? Array.from(take()).slice(1, 3) : [fetch.height, fetch.width];
-        return { layer: refs[i], height, width, channels: fetch.channels, data, min, max };
+        const stack: ChannelStack = { layer: refs[i], height, width, channels: fetch.channels, data, min, max };
+        if (shown(fetch).length === 0) return { stack, display: null };
+        const packed = take() as Int32Array;
+        const planes: DisplayPlanes = { codes: new Uint8Array(packed.buffer, packed.byteOffset, data.length), min: take() as Float32Array, max: take() as Float32Array, sum: take() as Float32Array };
+        const finite = take()[0] === 1;
+        return { stack, display: finite ? planes : null };
       });
     } finally {
       tf.dispose(outputs);

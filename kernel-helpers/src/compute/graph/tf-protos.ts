@@ -8,7 +8,7 @@ import { type AttrValue, type GraphDef, type SavedModelSessions, type Shape, tfP
 
 /** A node's attribute value, one kind per TF AttrValue field used here. */
 export type Attr =
-  | { type: "float32" | "int32" }
+  | { type: "float32" | "int32" | "uint8" | "bool" }
   | { s: string }
   | { ints: number[] }
   | { b: boolean }
@@ -16,10 +16,12 @@ export type Attr =
   /** a shape; null is an unknown dimension */
   | { shape: (number | null)[] }
   /** a 1-D int32 tensor (a Const node's value) */
-  | { int32Tensor: number[] };
+  | { int32Tensor: number[] }
+  /** a float32 scalar (a Const node's value) */
+  | { float32Scalar: number };
 
 // TF's DataType enum (types.proto)
-const DTYPES = { float32: 1, int32: 3 } as const;
+const DTYPES = { float32: 1, int32: 3, uint8: 4, bool: 10 } as const;
 // The GraphDef version TF 2.x writes; every op used here is older than it.
 const GRAPH_PRODUCER = 1700;
 export const SERVING_TAG = "serve";
@@ -48,6 +50,12 @@ function attrValue(attr: Attr): AttrValue {
     tensor.setDtype(DTYPES.int32);
     tensor.setTensorShape(shapeOf([attr.int32Tensor.length]));
     tensor.setTensorContent(new Uint8Array(Int32Array.from(attr.int32Tensor).buffer));
+    value.setTensor(tensor);
+  } else if ("float32Scalar" in attr) {
+    const tensor = new P.Tensor();
+    tensor.setDtype(DTYPES.float32);
+    tensor.setTensorShape(shapeOf([]));
+    tensor.setTensorContent(new Uint8Array(Float32Array.of(attr.float32Scalar).buffer));
     value.setTensor(tensor);
   } else {
     const list = new P.AttrValue.ListValue();
@@ -90,6 +98,10 @@ export class GraphWriter {
 
   constInt32(name: string, values: number[]): string {
     return this.node(name, "Const", [], { dtype: { type: "int32" }, value: { int32Tensor: values } });
+  }
+
+  constFloat32(name: string, value: number): string {
+    return this.node(name, "Const", [], { dtype: { type: "float32" }, value: { float32Scalar: value } });
   }
 
   /** The int32 shape of graph tensor `of` (its static shape when known: grappler folds it). */
