@@ -5,10 +5,8 @@
 // and positive ones in red everywhere (the grid once had them the other way round).
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { build } from "esbuild";
 import type { Page } from "playwright-core";
-import { openBrowser, type Browser } from "../support/browser";
-import { ROOT } from "../support/jupyterlab";
+import { openBundledPage, type Browser } from "../support/browser";
 
 let browser: Browser;
 let page: Page;
@@ -19,18 +17,8 @@ window.Plotly = Plotly;
 window.colours = { colourAt, plotlyColours };`;
 
 before(async () => {
-  const bundle = await build({
-    stdin: { contents: ENTRY, resolveDir: ROOT, loader: "ts" },
-    bundle: true,
-    write: false,
-    format: "iife",
-    logLevel: "silent",
-  });
-  browser = await openBrowser();
+  browser = await openBundledPage(ENTRY, "<body><div id='fig'></div></body>");
   page = browser.page;
-  await page.setContent("<!doctype html><html><body><div id='fig'></div></body></html>");
-  await page.addScriptTag({ content: "window.__name = (f) => f;" });
-  await page.addScriptTag({ content: bundle.outputFiles[0].text });
 });
 
 after(async () => {

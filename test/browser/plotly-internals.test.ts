@@ -3,10 +3,8 @@
 // widgets bundle. After a plotly.js upgrade this is the one test that fails, naming what moved.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { build } from "esbuild";
 import type { Page } from "playwright-core";
-import { openBrowser, type Browser } from "../support/browser";
-import { ROOT } from "../support/jupyterlab";
+import { openBundledPage, type Browser } from "../support/browser";
 import { missingPlotlyInternals, pagePoints, plotlyListeners } from "../support/plotly";
 
 let browser: Browser;
@@ -15,20 +13,11 @@ let page: Page;
 const ENTRY = `import * as Plotly from "plotly.js-dist-min"; window.Plotly = Plotly;`;
 
 before(async () => {
-  const bundle = await build({
-    stdin: { contents: ENTRY, resolveDir: ROOT, loader: "js" },
-    bundle: true,
-    write: false,
-    format: "iife",
-    logLevel: "silent",
-  });
-  browser = await openBrowser();
-  page = browser.page;
-  await page.setContent(
-    "<!doctype html><html><body style='margin:8px'><div id='fig' style='width:420px;height:320px'></div></body></html>",
+  browser = await openBundledPage(
+    ENTRY,
+    "<body style='margin:8px'><div id='fig' style='width:420px;height:320px'></div></body>",
   );
-  await page.addScriptTag({ content: "window.__name = (f) => f;" });
-  await page.addScriptTag({ content: bundle.outputFiles[0].text });
+  page = browser.page;
 });
 
 after(async () => {

@@ -8,7 +8,7 @@ import type { Page } from "playwright-core";
 import { filtersPanel, mapsPanel, type PanelState } from "../../kernel-helpers/src/display/state";
 import { removeBuffers } from "../../kernel-helpers/src/runtime/buffers";
 import type { ChannelStack, FilterStack } from "../../kernel-helpers/src/types";
-import { openBrowser, screenshot, type Browser } from "../support/browser";
+import { openBundledPage, screenshot, type Browser } from "../support/browser";
 import { pagePoints, plotlyListeners, type Point } from "../support/plotly";
 import { ROOT } from "../support/jupyterlab";
 
@@ -46,13 +46,8 @@ window.convlensTest = { renderMapsPanel, renderFiltersPanel, panelsFrom, ensureS
 `;
 
 before(async () => {
-  const bundle = await build({ stdin: { contents: ENTRY, resolveDir: ROOT, loader: "ts" }, bundle: true, write: false, format: "iife", logLevel: "silent" });
-  browser = await openBrowser();
+  browser = await openBundledPage(ENTRY, "<body style='margin:8px;background:#fff'></body>");
   page = browser.page;
-  await page.setContent("<!doctype html><html><body style='margin:8px;background:#fff'></body></html>");
-  // tsx compiles this file with esbuild's keepNames, so functions passed to page.evaluate call __name.
-  await page.addScriptTag({ content: "window.__name = (f) => f;" });
-  await page.addScriptTag({ content: bundle.outputFiles[0].text });
 });
 after(async () => {
   await browser?.close();

@@ -3,8 +3,9 @@
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { build } from "esbuild";
 import { chromium, type BrowserContext, type Locator, type Page } from "playwright-core";
-import { ARTIFACTS, type JupyterLabServer } from "./jupyterlab";
+import { ARTIFACTS, ROOT, type JupyterLabServer } from "./jupyterlab";
 import { pagePoints } from "./plotly";
 
 export const CHROMIUM = process.env.CONVLENS_CHROMIUM ?? "/usr/bin/chromium";
@@ -49,6 +50,20 @@ export async function openBrowser(): Promise<Browser> {
       rmSync(profile, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A blank page in a fresh browser with `entry` (TypeScript importing from the checkout, e.g. the
+ * widgets' renderers and plotly.js, putting what the test needs on window) bundled by esbuild.
+ */
+export async function openBundledPage(entry: string, body = "<body></body>"): Promise<Browser> {
+  const bundle = await build({ stdin: { contents: entry, resolveDir: ROOT, loader: "ts" }, bundle: true, write: false, format: "iife", logLevel: "silent" });
+  const browser = await openBrowser();
+  await browser.page.setContent(`<!doctype html><html>${body}</html>`);
+  // tsx compiles the tests with esbuild's keepNames, so functions passed to page.evaluate call __name.
+  await browser.page.addScriptTag({ content: "window.__name = (f) => f;" });
+  await browser.page.addScriptTag({ content: bundle.outputFiles[0].text });
+  return browser;
 }
 
 /** Opens a notebook in JupyterLab and waits until its kernel is idle. */
