@@ -248,7 +248,9 @@ async function seedRow(lab: Lab, options: LabOptions, python: TimingServer | nul
       baselines.oneLayer.push(await python.time("1"));
     }
     // The kernel's share ends when the widget's comm_open (its state, with all planes) arrives.
-    const open = (await lab.framesBetween(t.executeSentAt, t.doneAt)).find((f) => f.msgType === "comm_open" && f.modelName === "ConvLensModel");
+    const frames = await lab.framesBetween(t.executeSentAt, t.doneAt);
+    const open = frames.find((f) => f.msgType === "comm_open" && f.modelName === "ConvLensModel");
+    const shown = frames.find((f) => f.msgType === "display_data");
     if (open) {
       kernel.push(open.at - (t.executeSentAt ?? 0));
       front.push((t.doneAt ?? 0) - open.at);
@@ -262,7 +264,13 @@ async function seedRow(lab: Lab, options: LabOptions, python: TimingServer | nul
       if (deserialise && render.length) {
         addStep("comm_open → deserialise starts", deserialise[1] - open.at);
         addStep("deserialise", deserialise[2]);
-        addStep("deserialised → first panel drawing starts", Math.min(...render.map(([, at]) => at)) - (deserialise[1] + deserialise[2]));
+        const drawing = Math.min(...render.map(([, at]) => at));
+        addStep("deserialised → first panel drawing starts", drawing - (deserialise[1] + deserialise[2]));
+        if (shown) {
+          // the view is made when the display message (widget view + PNG fallback) arrives
+          addStep("… of which comm_open → display_data received", shown.at - open.at);
+          addStep("… and display_data → drawing starts (JupyterLab making the view)", drawing - shown.at);
+        }
         addStep("mosaics", sum("mosaic"));
         addStep("Plotly.newPlot", sum("plotly"));
         addStep("drawing, first start → last painted", Math.max(...render.map(([, at, ms]) => at + ms)) - Math.min(...render.map(([, at]) => at)));
