@@ -21,6 +21,7 @@ import { renderMapsPanel } from "./widgets/src/maps-panel";
 import { renderFiltersPanel } from "./widgets/src/filters-panel";
 import { panelsFrom } from "./widgets/src/state";
 import { ensureStyles } from "./widgets/src/styles";
+import { measureSince } from "./widgets/src/timing";
 // The test sends wire state as JSON with binary buffers as { __bytes: base64 }; back to DataViews here.
 const reviveWire = (v) => {
   if (v && typeof v === "object" && "__bytes" in v) return new DataView(Uint8Array.from(atob(v.__bytes), (c) => c.charCodeAt(0)).buffer);
@@ -42,7 +43,7 @@ const tileValues = (t) => {
   return { values, dy: g.dy, dx: g.dx, scaled: scaled !== null };
 };
 const traceTypes = () => document.querySelector(".convlens-grid").data.map((d) => d.type);
-window.convlensTest = { renderMapsPanel, renderFiltersPanel, panelsFrom, ensureStyles, reviveWire, tileValues, traceTypes };
+window.convlensTest = { renderMapsPanel, renderFiltersPanel, panelsFrom, ensureStyles, reviveWire, tileValues, traceTypes, measureSince };
 `;
 
 before(async () => {
@@ -522,4 +523,16 @@ test("a notebook saved with the old `layout: \"tabs\"` key opens as tabs, and ip
   assert.equal(shown.layoutView, "none", "no Layout view was attempted from the string");
   assert.doesNotMatch(log, /\[error\]|\[pageerror\]/, log);
   await screenshot(page, "widgets-old-layout-key-tabs");
+});
+
+test("drawing a grid records its steps as User Timing measures (the bench reads them), and a long session keeps at most 2000", async () => {
+  await mount(mapsPanel(stack("block2_conv1", 8, 16, 16), null));
+  const counts = await page.evaluate(() => ["mosaic", "plotly"].map((n) => performance.getEntriesByName(`convlens:${n}`, "measure").length));
+  assert.ok(counts.every((n) => n >= 1), `measures of the mosaic and of Plotly.newPlot: ${counts}`);
+  const kept = await page.evaluate(() => {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    for (let i = 0; i < 2100; i++) (window as any).convlensTest.measureSince("mosaic", performance.now());
+    return performance.getEntriesByType("measure").filter((m) => m.name.startsWith("convlens:")).length;
+  });
+  assert.ok(kept <= 2000, `${kept} measures kept`);
 });

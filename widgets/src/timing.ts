@@ -12,9 +12,19 @@ export function timed<T>(name: string, work: () => T): T {
   }
 }
 
+/** The page keeps every measure until cleared: a long session's are dropped now and then. */
+const KEEP_AT_MOST = 2000;
+const names = new Set<string>();
+let recorded = 0;
+
 /** Records the time from `start` (a performance.now() value) until now as convlens:<name>. */
 export function measureSince(name: string, start: number): void {
   try {
+    if (++recorded > KEEP_AT_MOST) {
+      for (const old of names) performance.clearMeasures(old);
+      recorded = 1;
+    }
+    names.add(`convlens:${name}`);
     performance.measure(`convlens:${name}`, { start, end: performance.now() });
   } catch {
     // a browser without User Timing level 3 options: no measure, nothing else changes
