@@ -20,7 +20,11 @@ export function filterPages(model: tf.LayersModel, layer: LayerSpec, normalise: 
     });
 }
 
-/** The explorer's source for a model and one image: its conv layers, their maps and filters. */
+/**
+ * The explorer's source for a model and one image: its conv layers, their maps and filters. The
+ * stacks computeMaps returns carry display planes made with them: they are for showing as they
+ * are (change a copy: `{ ...stack, data: stack.data.slice() }`).
+ */
 export async function modelExplorerSource(model: tf.LayersModel, image: ImageLike, normalise: FilterOptions["normalise"] = "minmax"): Promise<ExplorerSource> {
   const input = image instanceof tf.Tensor || isLoadedImage(image) ? image : await loadImage(image);
   return {

@@ -31,8 +31,8 @@ const graphQuantised = new WeakMap<ChannelStack, DisplayPlanes>();
 
 /**
  * `stack`, with the display planes its graph run made (if any) for mapsPanel to use instead of
- * quantising again. Only for a stack convlens made and no one else holds (the explorer's), whose
- * data cannot change after this.
+ * quantising again. Only for a stack convlens made to be shown as it is (an explorer source's
+ * computeMaps), not one handed to user code to work with, whose data may change.
  */
 export function withDisplayPlanes(stack: ChannelStack, display: DisplayPlanes | null): ChannelStack {
   if (display) graphQuantised.set(stack, display);
