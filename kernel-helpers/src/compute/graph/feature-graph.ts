@@ -8,7 +8,7 @@ import * as tf from "@tensorflow/tfjs-node";
 import type { ChannelStack, LayerRef } from "../../types";
 import { layerNodes } from "../../tfjs-layers-internals";
 import type { FeedInfo, SavedModelSessions } from "../tfjs-node-internals";
-import { emitLayer } from "./layer-ops";
+import { emitLayer, F32 } from "./layer-ops";
 import { closeSession, GraphWriter } from "./tf-protos";
 
 /** The graph outputs of one layer with 4-D output: [C, H*W] planes, min, max and (for unknown H, W) its shape. */
@@ -63,18 +63,17 @@ interface DisplayConstants {
 
 /** The nodes that quantise graph tensor `planes` ([C, H·W] float32) for display: see DisplayPlanes. */
 function displayFetches(writer: GraphWriter, prefix: string, planes: string, c: DisplayConstants): NonNullable<LayerFetches["display"]> {
-  const f32 = { T: { type: "float32" } } as const;
   const reduce = (name: string, op: string, input: string, axes: string, keep: boolean) =>
-    writer.node(`${prefix}/${name}`, op, [input, axes], { ...(op === "All" ? {} : f32), Tidx: { type: "int32" }, keep_dims: { b: keep } });
+    writer.node(`${prefix}/${name}`, op, [input, axes], { ...(op === "All" ? {} : F32), Tidx: { type: "int32" }, keep_dims: { b: keep } });
   const min = reduce("min", "Min", planes, c.planeAxis, true);
   const max = reduce("max", "Max", planes, c.planeAxis, true);
   const sum = reduce("sum", "Sum", planes, c.planeAxis, false);
-  const finite = reduce("finite", "All", writer.node(`${prefix}/is_finite`, "IsFinite", [planes], f32), c.bothAxes, false);
-  const span = writer.node(`${prefix}/span`, "Sub", [max, min], f32);
-  const perUnit = writer.node(`${prefix}/per_unit`, "DivNoNan", [c.levels, span], f32); // 0 for a constant plane
-  const shifted = writer.node(`${prefix}/shifted`, "Sub", [planes, min], f32);
-  const scaled = writer.node(`${prefix}/scaled`, "Mul", [shifted, perUnit], f32);
-  const rounded = writer.node(`${prefix}/rounded`, "Round", [scaled], f32); // half to even, like a Uint8ClampedArray
+  const finite = reduce("finite", "All", writer.node(`${prefix}/is_finite`, "IsFinite", [planes], F32), c.bothAxes, false);
+  const span = writer.node(`${prefix}/span`, "Sub", [max, min], F32);
+  const perUnit = writer.node(`${prefix}/per_unit`, "DivNoNan", [c.levels, span], F32); // 0 for a constant plane
+  const shifted = writer.node(`${prefix}/shifted`, "Sub", [planes, min], F32);
+  const scaled = writer.node(`${prefix}/scaled`, "Mul", [shifted, perUnit], F32);
+  const rounded = writer.node(`${prefix}/rounded`, "Round", [scaled], F32); // half to even, like a Uint8ClampedArray
   const bytes = writer.node(`${prefix}/bytes`, "Cast", [rounded], { SrcT: { type: "float32" }, DstT: { type: "uint8" }, Truncate: { b: false } });
   const quads = writer.node(`${prefix}/quads`, "Reshape", [bytes, c.quads], { T: { type: "uint8" }, Tshape: { type: "int32" } });
   const codes = writer.node(`${prefix}/codes`, "Bitcast", [quads], { T: { type: "uint8" }, type: { type: "int32" } });
