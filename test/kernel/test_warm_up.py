@@ -24,3 +24,13 @@ def test_the_first_import_cell_then_runs(kernel):
     assert reply["status"] == "ok", reply
     results = [m["content"]["data"]["text/plain"] for m in outputs if m["msg_type"] == "execute_result"]
     assert results == ["'tensorflow'"], results
+
+
+def test_the_kernel_runs_with_its_v8_tiering(kernel):
+    # tiering.ts sets V8's flag when it loads (tiering.test.ts checks the flag's effect); the
+    # launcher loads it at start, so it is in the kernel's module cache before any cell runs.
+    code = 'Object.keys(require.cache).some((path) => /kernel[\\\\/]dist[\\\\/]tiering\\.js$/.test(path))'
+    reply, outputs = execute(kernel, code)
+    assert reply["status"] == "ok", reply
+    results = [m["content"]["data"]["text/plain"] for m in outputs if m["msg_type"] == "execute_result"]
+    assert results == ["true"], results

@@ -3,6 +3,8 @@
 // the widget protocol (see kernel.ts, runtime.ts, widget.ts).
 // First: the parent pid at start, before the slow imports below (see parent-watch.ts).
 import { parentAtLoad, parentsToWatch, systemProbe, watchParent, watchParentFromThread } from "./parent-watch";
+// Second: V8 tiering for short-lived cell code, before the code it is for loads (see tiering.ts).
+import "./tiering";
 import { addCompilerOptions, fastBuilderProblem } from "./fast-compile";
 import { compilerPaths, ownPackages, resolveOwnPackages } from "./own-packages";
 import {
