@@ -1,4 +1,4 @@
-"""The kernel does the first cell's slow part before it answers (issue 18): tfjs-node (libtensorflow)
+"""The kernel does the first cells' slow parts before it answers (issue 18; warm-up.ts): tfjs-node (libtensorflow)
 and convlens are loaded, and an import of them compiled, while the kernel starts, so a class
 running the first cell together does not queue ~2 s of CPU per student on 2 cores. Checked before
 any cell imports anything: the modules are already in Node's module cache, and the kernel's log
@@ -34,3 +34,13 @@ def test_the_kernel_runs_with_its_v8_tiering(kernel):
     assert reply["status"] == "ok", reply
     results = [m["content"]["data"]["text/plain"] for m in outputs if m["msg_type"] == "execute_result"]
     assert results == ["true"], results
+
+
+def test_the_warm_up_leaves_no_tensor_and_no_graph_session(kernel):
+    # it ran convlens's paths on a tiny model (warm-up.test.ts checks that they ran)
+    code = ('const tfw = require("@tensorflow/tfjs-node");\n'
+            'JSON.stringify([tfw.memory().numTensors, (tfw.backend() as any).getNumOfSavedModels()])')
+    reply, outputs = execute(kernel, code)
+    assert reply["status"] == "ok", reply
+    results = [m["content"]["data"]["text/plain"] for m in outputs if m["msg_type"] == "execute_result"]
+    assert results == ["'[0,0]'"], results

@@ -7,14 +7,8 @@ import { parentAtLoad, parentsToWatch, systemProbe, watchParent, watchParentFrom
 import "./tiering";
 import { addCompilerOptions, fastBuilderProblem } from "./fast-compile";
 import { compilerPaths, ownPackages, resolveOwnPackages } from "./own-packages";
-import {
-  type Converters,
-  createCellExecutor,
-  precompile,
-  routeTslabDisplay,
-  tslabConverters,
-  tslabVersion,
-} from "./tslab";
+import { createCellExecutor, routeTslabDisplay, tslabConverters, tslabVersion } from "./tslab";
+import { warmUp } from "./warm-up";
 import { ConvlensKernel } from "./kernel";
 import { installKernelRuntime, KernelRuntime } from "convlens/dist/runtime/runtime";
 import { KernelSockets, readConnectionFile } from "./sockets";
@@ -32,31 +26,6 @@ function redirectStream(stream: NodeJS.WriteStream, name: "stdout" | "stderr", r
     return true;
   };
   stream.write = write as Write;
-}
-
-/** What a convlens notebook's first cell imports. */
-const FIRST_IMPORTS = ["convlens", "@tensorflow/tfjs-node"];
-
-/**
- * Does now, before the kernel answers its first request, what the first cell of every convlens
- * notebook would otherwise do: load tfjs-node (libtensorflow) and convlens, and compile an import
- * of them (TypeScript reading their declarations). That is ~2 s of CPU a kernel; in a class of 16
- * students who open the notebook one by one and then run the first cell together at the teacher's
- * word, it is spent while they open it, not all at once on 2 cores (issue 18). A failure here is
- * left to the cell that imports the same, which reports it.
- */
-function warmUp(converters: Converters, log: (text: string) => void): void {
-  const started = performance.now();
-  try {
-    for (const name of FIRST_IMPORTS) require(name);
-    const code = FIRST_IMPORTS.map((name, i) => `import * as m${i} from ${JSON.stringify(name)};`).join("\n");
-    const diagnostics = precompile(converters, code);
-    log(
-      `warmed up in ${Math.round(performance.now() - started)} ms${diagnostics ? ` (${diagnostics} diagnostics compiling ${FIRST_IMPORTS.join(", ")})` : ""}`,
-    );
-  } catch (error) {
-    log(`warm-up skipped: ${error instanceof Error ? error.message : String(error)}`);
-  }
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -97,7 +66,14 @@ async function main(argv: string[]): Promise<void> {
   addCompilerOptions({ paths: compilerPaths(own) });
 
   const convs = tslabConverters();
-  warmUp(convs, log);
+  // Before the first request is answered: a notebook's first cells then do not pay for first times.
+  await warmUp(convs).then(
+    ({ milliseconds, diagnostics }) =>
+      log(
+        `warmed up in ${milliseconds} ms${diagnostics ? ` (${diagnostics} diagnostics compiling a typical cell: convlens's API changed?)` : ""}`,
+      ),
+    (error: unknown) => log(`warm-up skipped: ${error instanceof Error ? error.message : String(error)}`),
+  );
   const slowCompile = fastBuilderProblem();
   if (slowCompile) log(`cells compile at tslab's own (slower) speed: ${slowCompile}`);
   const typescriptVersion = (require("@tslab/typescript-for-tslab") as { version: string }).version;

@@ -37,3 +37,15 @@ export function giveUpGraph(model: tf.LayersModel, why: string): string {
   graphs.set(model, why);
   return why;
 }
+
+/**
+ * Closes `model`'s graph now, if it has one, instead of when the model is garbage-collected;
+ * whether it had one. featureMaps builds a new one if asked again.
+ */
+export function releaseGraph(model: tf.LayersModel): boolean {
+  const graph = graphs.get(model);
+  graphs.delete(model);
+  if (typeof graph !== "object") return false;
+  graph.dispose();
+  return true;
+}

@@ -1,0 +1,67 @@
+// What the convlens kernel runs once while it starts, before any cell (issue 18): convlens's main
+// paths on a tiny model and picture it makes itself. The first cell that uses a path otherwise
+// pays for its first run: V8 compiling each function on its first call, TensorFlow setting up
+// its kernels, the PNG codec, a graph session. Measured on 2 cores: notebook 01's first
+// feature-maps cell spent ~0.15 s of CPU on that, which a class pays 16 times over at the
+// teacher's word; at start it is spent while students open the notebook.
+//
+// Nothing is shown or kept: panels and fallback pictures are made but no widget is opened, no
+// message is sent, and every tensor is freed.
+import * as tf from "@tensorflow/tfjs-node";
+import { featureMaps } from "./compute/featureMaps";
+import { filters } from "./compute/filters";
+import { loadImage } from "./compute/images";
+import { summary } from "./compute/summary";
+import { releaseGraph } from "./compute/graph/per-model";
+import { modelExplorerSource } from "./display/model-source";
+import { encodeMontagePng, panelMontage, stackImages } from "./display/montage";
+import { filtersPanel, mapsPanel } from "./display/state";
+
+/** Side of the warm-up's picture and its model's input. */
+const SIDE = 24;
+
+/** A small conv net of the shapes the notebooks use: conv, pooling, conv (random weights). */
+function tinyModel(): tf.LayersModel {
+  return tf.sequential({
+    layers: [
+      tf.layers.conv2d({ inputShape: [SIDE, SIDE, 3], filters: 4, kernelSize: 3, padding: "same", activation: "relu" }),
+      tf.layers.maxPooling2d({ poolSize: 2 }),
+      tf.layers.conv2d({ filters: 4, kernelSize: 3, padding: "same", activation: "relu" }),
+    ],
+  });
+}
+
+/** What the warm-up ran. */
+export interface WarmUpPaths {
+  /** Whether featureMaps ran the model's TensorFlow graph (the tensorflow backend), as cells do. */
+  graph: boolean;
+}
+
+/** Runs the paths of notebook 01's cells once on a tiny model; nothing is displayed or kept. */
+export async function warmUpPaths(): Promise<WarmUpPaths> {
+  const model = tinyModel();
+  try {
+    const pixels = tf.tidy(
+      () =>
+        tf
+          .linspace(0, 255, SIDE * SIDE * 3)
+          .reshape([SIDE, SIDE, 3])
+          .toInt() as tf.Tensor3D,
+    );
+    const png = await tf.node.encodePng(pixels).finally(() => pixels.dispose());
+    const image = await loadImage(png);
+    summary(model);
+    // featureMaps (its graph), the maps panels and their PNG fallback, as showFeatureMaps makes them
+    const stacks = await featureMaps(model, image, [0, 2]);
+    const panels = stacks.map((stack) => mapsPanel(stack, png, { columns: 2, pageSize: 4 }));
+    await encodeMontagePng(stackImages(panels.map(panelMontage)));
+    // a filter grid, and the explorer's maps with their display planes
+    await encodeMontagePng(panelMontage(filtersPanel(filters(model, 0))));
+    const explorer = await modelExplorerSource(model, image);
+    panelMontage(mapsPanel(await explorer.computeMaps(explorer.layers[1].index), null));
+    return { graph: releaseGraph(model) };
+  } finally {
+    releaseGraph(model);
+    model.dispose();
+  }
+}
