@@ -32,6 +32,8 @@ interface Student {
   server_s?: number;
   spawn_attempts?: number;
   kernel_start_s?: number;
+  /** the kernel process's CPU seconds when its websocket opened: its start and warm-up */
+  kernel_start_cpu_s?: number | null;
   rss_after_seed_mb?: number | null;
   rss_after_switches_mb?: number;
   hwm_mb?: number;
@@ -172,7 +174,19 @@ export function rowsOf(r: ClassResult, file: string): Row[] {
           measurement: `class: a convlens kernel started (${n} at once), POST → websocket open`,
           unit: "ms",
           samples: kernel,
-          note: "the kernel loads tfjs-node and convlens and compiles an import of them before it answers (its warm-up), so that cost is here rather than in the import cell",
+          note:
+            "before it answers, the kernel loads tfjs-node and convlens, compiles an import of them and a typical cell, and runs convlens's paths once on a tiny model (its warm-up, kernel warm-up.ts), so that cost is here rather than in the first cells",
+        }),
+      );
+    }
+    const startCpu = students.flatMap((p) => (typeof p.kernel_start_cpu_s === "number" ? [p.kernel_start_cpu_s * 1000] : []));
+    if (startCpu.length) {
+      rows.push(
+        row({
+          measurement: "class: kernel CPU to start (load, warm-up), per kernel",
+          unit: "ms",
+          samples: startCpu,
+          note: `utime + stime of each kernel process when its websocket opened: what opening the notebook costs the machine per student (${n} × ${s(median(startCpu))} in all)`,
         }),
       );
     }

@@ -416,6 +416,8 @@ class Pupil:
             raise RuntimeError(f"kernel {self.kernel_id}: its process was not found in /proc")
         self.r["kernel_pid"] = self.pid
         self.run.kernel_pids.add(self.pid)
+        # the kernel answered kernel_info (the websocket opened after it): its start and warm-up are done
+        self.r["kernel_start_cpu_s"] = cpu_seconds(self.pid)
 
     def cell(self, name):
         before = cpu_seconds(self.pid)
