@@ -37,6 +37,10 @@ CULL_DEFAULT = 3600
 START_TIMEOUT = 90  # seconds: an upper bound for the hub or the proxy to answer, not the usual time
 
 
+RUNTIME_PREFIX = "convlens-rt-"  # in the system's temp folder: the students' runtime files
+RUNTIME_OWNER = "classroom.pid"  # in it: "<pid> <start time>" of the classroom.py that made it
+
+
 class Refusal(Exception):
     """A bad option: the message says what is wrong and how to fix it."""
 
@@ -214,8 +218,10 @@ class Classroom:
         self.proxy = None
         self.hub = None
         # Jupyter's runtime files of the students' servers (connection files, and the kernels' ipc
-        # sockets): a short path, as a Unix socket's path has room for about 107 bytes
-        self.runtime = Path(tempfile.mkdtemp(prefix="convlens-rt-"))
+        # sockets): a short path, as a Unix socket's path has room for about 107 bytes. end()
+        # removes it; the owner file lets a later classroom remove it if this one is killed.
+        self.runtime = Path(tempfile.mkdtemp(prefix=RUNTIME_PREFIX))
+        (self.runtime / RUNTIME_OWNER).write_text(process_identity(os.getpid()))
 
     def spawn(self, cmd, log_name, env):
         log = open(self.logs / log_name, "ab")
@@ -442,6 +448,36 @@ def sweep(folder):
     return len(found)
 
 
+def process_identity(pid):
+    """'<pid> <start time in clock ticks after boot>' (Linux /proc): a pid reused later has another start time."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return f"{pid} {stat.rsplit(')', 1)[1].split()[19]}"
+
+
+def remove_stale_runtimes(root=None):
+    """Removes the runtime folders of classrooms that no longer run (a classroom killed with SIGKILL
+    cannot remove its own): ours (same user, a real folder) whose owner file names a process that
+    has ended or whose pid now belongs to another process. Folders without an owner file are left.
+    The number removed."""
+    removed = 0
+    for folder in Path(root or tempfile.gettempdir()).glob(RUNTIME_PREFIX + "*"):
+        try:
+            if folder.is_symlink() or not folder.is_dir() or folder.stat().st_uid != os.getuid():
+                continue
+            owner = (folder / RUNTIME_OWNER).read_text().strip()
+            pid = int(owner.split()[0])
+        except (OSError, ValueError, IndexError):
+            continue
+        try:
+            if process_identity(pid) == owner:
+                continue  # that classroom still runs
+        except (OSError, IndexError):
+            pass  # no such process
+        shutil.rmtree(folder, ignore_errors=True)
+        removed += 1
+    return removed
+
+
 def main(argv):
     for name, path in (("JupyterHub", VENV / "bin" / "jupyterhub"), ("configurable-http-proxy", PROXY)):
         if not path.exists():
@@ -454,6 +490,9 @@ def main(argv):
         return 2
     signal.signal(signal.SIGCHLD, lambda *_: None)  # delivered, not ignored, so sigtimedwait sees it
     signal.pthread_sigmask(signal.SIG_BLOCK, HANDLED)
+    stale = remove_stale_runtimes()
+    if stale:
+        say(f"removed {stale} runtime folder(s) that killed classrooms had left in {tempfile.gettempdir()}")
     classroom = Classroom(settings)
     code = 1
     try:

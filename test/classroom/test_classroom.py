@@ -245,6 +245,9 @@ def test_ending_the_class_stops_every_server_and_kernel(classroom, alice, bob):
         assert Path(f"{info['ip']}-{info['shell_port']}").is_socket(), info
     runtime = connections[0].parent.parent
     assert runtime != classroom.folder and not runtime.is_relative_to(classroom.folder), runtime
+    # the classroom that owns it, for a later one to remove it if this one is killed
+    owner = int((runtime / "classroom.pid").read_text().split()[0])
+    assert "classroom.py" in cmdline(owner), cmdline(owner)
     assert classroom.interrupt(120) == 0, "".join(classroom.output)
     assert "the class has ended" in "".join(classroom.output)
     assert "process(es) of this classroom the hub had left running" not in "".join(classroom.output)
@@ -310,3 +313,39 @@ def test_a_busy_port_and_a_foreign_folder_are_refused(tmp_path):
     r = run_classroom_py("--dir", str(tmp_path / "papers"))
     assert r.returncode == 2 and "holds other files; give a new or empty folder" in r.stdout, r.stdout
     assert sorted(p.name for p in (tmp_path / "papers").iterdir()) == ["thesis.tex"]
+
+
+def load_classroom_py():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("classroom_script", ROOT / "scripts" / "classroom.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_runtime_folders_of_killed_classrooms_are_removed_and_others_kept(tmp_path):
+    # a classroom killed with SIGKILL cannot remove its runtime folder; the next one does
+    classroom_py = load_classroom_py()
+    ended = subprocess.Popen(["true"])
+    ended.wait()
+    me = classroom_py.process_identity(os.getpid())
+    folders = {
+        "killed": f"{ended.pid} 12345",  # its classroom has ended
+        "reused": f"{os.getpid()} 1",  # the pid runs, but it is another process now
+        "running": me,  # a classroom that still runs
+        "unowned": None,  # no owner file: not ours to judge
+    }
+    for name, owner in folders.items():
+        folder = tmp_path / f"convlens-rt-{name}"
+        (folder / "abc123").mkdir(parents=True)
+        if owner is not None:
+            (folder / "classroom.pid").write_text(owner)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "classroom.pid").write_text(f"{ended.pid} 12345")
+    (tmp_path / "convlens-rt-link").symlink_to(elsewhere)
+    assert classroom_py.remove_stale_runtimes(tmp_path) == 2
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert left == ["convlens-rt-link", "convlens-rt-running", "convlens-rt-unowned", "elsewhere"], left
+    assert (elsewhere / "classroom.pid").exists()
