@@ -7,7 +7,8 @@
 // time, for an incremental-emit bookkeeping tslab never asks for. The only builder method tslab
 // uses beyond the program itself is getAllDependencies (the cell's local .ts/.js modules, to
 // emit and check them), which the plain "abstract" builder lacks; it is answered here from the
-// program's module resolutions.
+// program's module resolutions. And the files are bound with TypeScript's binder alone, not by
+// making a type checker that tslab would not use (bindFiles).
 //
 // tslab does not let us pass a builder, so the TypeScript module tslab loads is replaced in
 // Node's module cache by a view of it whose createWatchCompilerHost supplies one. This must run
@@ -58,14 +59,34 @@ export function allDependencies(program: ts.Program, root: ts.SourceFile): strin
   return [...seen];
 }
 
+/** Internal to TypeScript 5.0: the binder, which fills a file's locals (once: a bound file is left as it is). */
+interface Binder {
+  bindSourceFile?: (file: ts.SourceFile, options: ts.CompilerOptions) => void;
+}
+
+/**
+ * Binds the program's files that are not bound yet (after the first program, only the cell's):
+ * tslab's convert reads the cell's names from srcFile.locals, which binding fills, before anything
+ * type-checks. The default builder binds them by making the program's type checker, whose start
+ * (merging every file's globals) is ~10 ms per cell; tslab then checks the next program (the cell
+ * with its names exported), not this one, so that checker went unused.
+ */
+function bindFiles(typescript: typeof ts, program: ts.Program): void {
+  const bind = (typescript as typeof ts & Binder).bindSourceFile;
+  if (typeof bind !== "function") {
+    program.getTypeChecker(); // binds them all, at the checker's cost
+    return;
+  }
+  const options = program.getCompilerOptions();
+  for (const file of program.getSourceFiles()) bind(file, options);
+}
+
 /** A createProgram for watch hosts: the plain builder, plus getAllDependencies. */
 function abstractBuilder(typescript: typeof ts): CreateProgram {
   return (rootNames, options, host, oldProgram, configDiagnostics, references) => {
     const builder = typescript.createAbstractBuilder(rootNames, options, host, oldProgram, configDiagnostics, references);
     builder.getAllDependencies = (file) => allDependencies(builder.getProgram(), file);
-    // Bind every file now, as the default builder does when it builds its state: tslab's convert
-    // reads the cell's names from srcFile.locals, which binding fills, before anything type-checks.
-    builder.getProgram().getTypeChecker();
+    bindFiles(typescript, builder.getProgram());
     return builder;
   };
 }
@@ -136,7 +157,7 @@ export function tslabTypescript(): typeof ts {
 
 /**
  * What of TypeScript's internals fast-compile relies on `typescript` lacks, one sentence each (empty
- * when all are there): its version, the builder functions, a parsed file's resolvedModules (read by
+ * when all are there): its version, the builder functions and the binder, a parsed file's resolvedModules (read by
  * getAllDependencies) and the binder's SourceFile.locals (read by tslab's convert once the
  * abstract builder has bound the files). Checked on a two-file program in memory.
  */
@@ -148,6 +169,9 @@ export function missingTypescriptInternals(typescript: typeof ts): string[] {
   }
   for (const fn of ["createAbstractBuilder", "createWatchCompilerHost", "createProgram"] as const) {
     if (typeof typescript[fn] !== "function") found.push(`${name} no longer exports ${fn}`);
+  }
+  if (typeof (typescript as typeof ts & Binder).bindSourceFile !== "function") {
+    found.push(`${name} no longer exports bindSourceFile (cells would compile, each paying for a type checker more)`);
   }
   if (typeof typescript.createProgram !== "function") return found;
   const files: Record<string, string> = {
@@ -174,7 +198,11 @@ export function missingTypescriptInternals(typescript: typeof ts): string[] {
   const program = typescript.createProgram(["/canary/cell.ts"], options, host);
   const cell = program.getSourceFile("/canary/cell.ts");
   if (!cell) return [...found, `${name}: the canary's program has no cell.ts`];
-  program.getTypeChecker(); // binds, as abstractBuilder does
+  try {
+    bindFiles(typescript, program); // as abstractBuilder does
+  } catch {
+    // a binder that cannot fill locals (checked below)
+  }
   if (!allDependencies(program, cell).includes("/canary/dep.ts")) {
     found.push(`${name}'s SourceFile has no resolvedModules listing its imports (5.3 moved them to the program)`);
   }
