@@ -40,28 +40,34 @@ export interface WarmUpPaths {
 /** Runs the paths of notebook 01's cells once on a tiny model; nothing is displayed or kept. */
 export async function warmUpPaths(): Promise<WarmUpPaths> {
   const model = tinyModel();
+  let graph = false;
   try {
-    const pixels = tf.tidy(
-      () =>
-        tf
-          .linspace(0, 255, SIDE * SIDE * 3)
-          .reshape([SIDE, SIDE, 3])
-          .toInt() as tf.Tensor3D,
-    );
-    const png = await tf.node.encodePng(pixels).finally(() => pixels.dispose());
-    const image = await loadImage(png);
-    summary(model);
-    // featureMaps (its graph), the maps panels and their PNG fallback, as showFeatureMaps makes them
-    const stacks = await featureMaps(model, image, [0, 2]);
-    const panels = stacks.map((stack) => mapsPanel(stack, png, { columns: 2, pageSize: 4 }));
-    await encodeMontagePng(stackImages(panels.map(panelMontage)));
-    // a filter grid, and the explorer's maps with their display planes
-    await encodeMontagePng(panelMontage(filtersPanel(filters(model, 0))));
-    const explorer = await modelExplorerSource(model, image);
-    panelMontage(mapsPanel(await explorer.computeMaps(explorer.layers[1].index), null));
-    return { graph: releaseGraph(model) };
+    await runPaths(model);
   } finally {
-    releaseGraph(model);
+    graph = releaseGraph(model);
     model.dispose();
   }
+  return { graph };
+}
+
+/** The cells' paths on `model`: a picture, its summary, maps, filters, the explorer's maps. */
+async function runPaths(model: tf.LayersModel): Promise<void> {
+  const pixels = tf.tidy(
+    () =>
+      tf
+        .linspace(0, 255, SIDE * SIDE * 3)
+        .reshape([SIDE, SIDE, 3])
+        .toInt() as tf.Tensor3D,
+  );
+  const png = await tf.node.encodePng(pixels).finally(() => pixels.dispose());
+  const image = await loadImage(png);
+  summary(model);
+  // featureMaps (its graph), the maps panels and their PNG fallback, as showFeatureMaps makes them
+  const stacks = await featureMaps(model, image, [0, 2]);
+  const panels = stacks.map((stack) => mapsPanel(stack, png, { columns: 2, pageSize: 4 }));
+  await encodeMontagePng(stackImages(panels.map(panelMontage)));
+  // a filter grid, and the explorer's maps with their display planes
+  await encodeMontagePng(panelMontage(filtersPanel(filters(model, 0))));
+  const explorer = await modelExplorerSource(model, image);
+  panelMontage(mapsPanel(await explorer.computeMaps(explorer.layers[1].index), null));
 }

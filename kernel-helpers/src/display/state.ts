@@ -2,7 +2,7 @@
 // ChannelStack / FilterStack.
 import type { ChannelStack, FilterStack } from "../types";
 import type { DisplayPlanes } from "../compute/graph/feature-graph";
-import { planeMeans, quantisePlanes } from "./quantise";
+import { planeMeans, quantisePlanes, type QuantisedPlanes } from "./quantise";
 import { describeAttribution } from "./attribution-state";
 import type { ColourScale, FiltersPanelState, MapsPanelState, PanelState, PlanesState, ScaleMode, SortOrder } from "./wire";
 
@@ -44,8 +44,8 @@ export function hasDisplayPlanes(stack: ChannelStack): boolean {
   return graphQuantised.has(stack);
 }
 
-export function planesState(data: Float32Array, count: number, height: number, width: number): PlanesState {
-  const q = quantisePlanes(data, count, height * width);
+/** The wire planes of `data`, quantised here unless `q` has them quantised already (the graph's display planes). */
+export function planesState(data: Float32Array, count: number, height: number, width: number, q: QuantisedPlanes = quantisePlanes(data, count, height * width)): PlanesState {
   const exact = data.length <= EXACT_VALUES_LIMIT ? data.slice() : null;
   return { count, height, width, codes: q.codes, scale: q.scale, offset: q.offset, exact };
 }
@@ -68,17 +68,13 @@ export function mapsPanel(stack: ChannelStack, image: Uint8Array | null, options
   return {
     kind: "maps",
     layer: { name: stack.layer.name, index: stack.layer.index },
-    planes: quantised
-      ? {
-          count: stack.channels,
-          height: stack.height,
-          width: stack.width,
-          codes: quantised.codes,
-          scale: Float32Array.from(quantised.min, (min, c) => (quantised.max[c] - min) / 255),
-          offset: quantised.min,
-          exact: stack.data.length <= EXACT_VALUES_LIMIT ? stack.data.slice() : null,
-        }
-      : planesState(stack.data, stack.channels, stack.height, stack.width),
+    planes: planesState(
+      stack.data,
+      stack.channels,
+      stack.height,
+      stack.width,
+      quantised && { codes: quantised.codes, scale: Float32Array.from(quantised.min, (min, c) => (quantised.max[c] - min) / 255), offset: quantised.min },
+    ),
     means: quantised ? Float32Array.from(quantised.sum, (sum) => sum / size) : planeMeans(stack.data, stack.channels, size),
     image,
     receptive_field: stack.receptiveField
