@@ -361,7 +361,7 @@ describe(
         const spec = JSON.parse(readFileSync(join(share(), "kernels", "convlens", "kernel.json"), "utf8")) as {
           argv: string[];
         };
-        assert.equal(spec.argv[1], join(project, "node_modules", "convlens-kernel", "dist", "launcher.js"));
+        assert.equal(spec.argv.at(-2), join(project, "node_modules", "convlens-kernel", "dist", "launcher.js"));
       },
     );
 
@@ -424,6 +424,29 @@ describe(
         assert.match(r.out, /ok +labextension convlens-widgets 0\.1\.0/);
         assert.match(r.out, /ok +tfjs-node 4\.22\.0 .*: backend tensorflow/);
         assert.match(r.out, /convlens is ready/);
+      },
+    );
+
+    test(
+      "doctor names a kernelspec an older convlens wrote (without its memory settings) and the fix (exit 1)",
+      { timeout: 120_000 },
+      async () => {
+        const file = join(share(), "kernels", "convlens", "kernel.json");
+        const written = readFileSync(file, "utf8");
+        const spec = JSON.parse(written) as { argv: string[]; env: Record<string, string> };
+        // what the kernelspec was before the memory settings: node, launcher, connection file
+        spec.argv = spec.argv.filter((arg) => !arg.startsWith("--"));
+        spec.env = { TF_CPP_MIN_LOG_LEVEL: "3" };
+        writeFileSync(file, JSON.stringify(spec));
+        try {
+          const r = await npx(["doctor"]);
+          assert.equal(r.code, 1, r.out);
+          assert.match(r.out, /MISSING kernelspec .* this convlens writes .*--max-semi-space-size.*TF_ONEDNN_USE_SYSTEM_ALLOCATOR.*memory settings/);
+          assert.match(r.out, /npx convlens install --sys-prefix/);
+        } finally {
+          writeFileSync(file, written);
+        }
+        ok(await npx(["doctor"]), "npx convlens doctor, the kernelspec restored");
       },
     );
 

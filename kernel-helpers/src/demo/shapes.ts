@@ -109,19 +109,28 @@ const MIN_CONTRAST = 90;
 /** Amplitude of the uniform pixel noise added to every image (0–255 scale). */
 const NOISE = 6;
 
-const decoded = new Map<string, tf.Tensor4D>();
-/** The photo as a float [1, h, w, 3] batch, decoded once per process. */
-function photoBatch(photo: PackagePhoto): tf.Tensor4D {
-  const path = photoPath(photo);
-  let batch = decoded.get(path);
-  if (!batch) {
-    const rgb = readRgb(path);
-    // in a tidy: the int-to-float copy toFloat() makes before expandDims is freed, not leaked
-    batch = tf.keep(tf.tidy(() => rgb.toFloat().expandDims(0) as tf.Tensor4D));
-    rgb.dispose();
-    decoded.set(path, batch);
+/**
+ * Each background photo a set draws on, decoded once for that set as an int32 [1, h, w, 3] batch
+ * (cropAndResize works in float whatever the input type, so crops match a float copy's exactly).
+ * Nothing outlives the set: a kernel that drew a few sample pictures keeps no photo (the largest
+ * is ~24 MB as int32), and train-demo's ~50 sets decode their photos again (~0.2 s each).
+ */
+class PhotoBatches {
+  private readonly batches = new Map<PackagePhoto, tf.Tensor4D>();
+  get(photo: PackagePhoto): tf.Tensor4D {
+    let batch = this.batches.get(photo);
+    if (!batch) {
+      const rgb = readRgb(photoPath(photo));
+      batch = rgb.expandDims(0) as tf.Tensor4D; // a view: shares rgb's data
+      rgb.dispose();
+      this.batches.set(photo, batch);
+    }
+    return batch;
   }
-  return batch;
+  dispose(): void {
+    tf.dispose([...this.batches.values()]);
+    this.batches.clear();
+  }
 }
 
 /** A colour far enough from `under` (mean RGB) to be seen: a random hue, or grey now and then. */
@@ -210,24 +219,26 @@ export function makeShapes(opts: ShapeSetOptions): ShapeSet {
   const scenes: ShapeScene[] = [];
   const boxes: number[][][] = photos.map(() => []);
   const slots: number[][] = photos.map(() => []);
-  for (let i = 0; i < n; i++) {
-    const photo = Math.floor(random() * photos.length);
-    const [, h, w] = photoBatch(photos[photo]).shape;
-    boxes[photo].push(cropBox(h, w, opts.split, random, BACKGROUND_MIN, BACKGROUND_MAX));
-    slots[photo].push(i);
-    scenes.push({ label: i % SHAPE_CLASSES.length, box: [0, 0, 0, 0], style: "fill", photo });
-  }
-
   const pixels = new Float32Array(n * size * size * 3);
-  photos.forEach((photo, p) => {
-    if (!boxes[p].length) return;
-    const crops = tf.tidy(() =>
-      tf.image.cropAndResize(photoBatch(photo), boxes[p], new Array<number>(boxes[p].length).fill(0), [size, size]),
-    );
-    const data = crops.dataSync();
-    crops.dispose();
-    slots[p].forEach((i, k) => pixels.set(data.subarray(k * size * size * 3, (k + 1) * size * size * 3), i * size * size * 3));
-  });
+  const batches = new PhotoBatches();
+  try {
+    for (let i = 0; i < n; i++) {
+      const photo = Math.floor(random() * photos.length);
+      const [, h, w] = batches.get(photos[photo]).shape;
+      boxes[photo].push(cropBox(h, w, opts.split, random, BACKGROUND_MIN, BACKGROUND_MAX));
+      slots[photo].push(i);
+      scenes.push({ label: i % SHAPE_CLASSES.length, box: [0, 0, 0, 0], style: "fill", photo });
+    }
+    photos.forEach((photo, p) => {
+      if (!boxes[p].length) return;
+      const crops = tf.image.cropAndResize(batches.get(photo), boxes[p], new Array<number>(boxes[p].length).fill(0), [size, size]);
+      const data = crops.dataSync();
+      crops.dispose();
+      slots[p].forEach((i, k) => pixels.set(data.subarray(k * size * size * 3, (k + 1) * size * size * 3), i * size * size * 3));
+    });
+  } finally {
+    batches.dispose();
+  }
   for (let i = 0; i < n; i++) {
     Object.assign(scenes[i], drawShape(pixels, i * size * size * 3, size, scenes[i].label, random));
   }

@@ -2,7 +2,7 @@
 // command that fixes it. It changes nothing.
 import { existsSync, lstatSync, readFileSync, realpathSync } from "node:fs";
 import { join } from "node:path";
-import { KERNEL_NAME } from "../install-kernelspec";
+import { KERNEL_NAME, kernelSpec } from "../install-kernelspec";
 import { kernelspecDir, LABEXTENSION_NAME, labextensionDir, LAUNCHER, PACKAGE_ROOT } from "./install";
 import { defaultPython, probePython, PYTHON_PACKAGES, type PythonProbe } from "./python";
 import { bindingTensorflow, checkBackend, packageVersion, tfjsNodeDir } from "./tfjs-binding";
@@ -112,8 +112,10 @@ export function diagnose(): DoctorReport {
       fix: fixInstall,
     });
   } else if (kernelDir) {
-    const spec = readJson<{ argv?: string[] }>(join(kernelDir, "kernel.json"));
-    const [node, launcher] = spec?.argv ?? [];
+    const spec = readJson<{ argv?: string[]; env?: Record<string, string> }>(join(kernelDir, "kernel.json"));
+    // node, its flags, the launcher, "{connection_file}"
+    const argv = spec?.argv ?? [];
+    const [node, launcher] = [argv[0], argv[argv.length - 2]];
     if (!node || !existsSync(node) || !launcher || !existsSync(launcher)) {
       findings.push({
         ok: false,
@@ -127,7 +129,16 @@ export function diagnose(): DoctorReport {
         fix: fixInstall,
       });
     } else {
-      findings.push({ ok: true, what: `kernelspec "${KERNEL_NAME}"  ${kernelDir} → ${node} ${launcher}` });
+      const wanted = kernelSpec(launcher, node);
+      if (JSON.stringify([argv, spec?.env]) !== JSON.stringify([wanted.argv, wanted.env])) {
+        findings.push({
+          ok: false,
+          what: `kernelspec ${kernelDir} runs ${JSON.stringify(argv)} with ${JSON.stringify(spec?.env ?? {})}; this convlens writes ${JSON.stringify(wanted.argv)} with ${JSON.stringify(wanted.env)} (its memory settings)`,
+          fix: fixInstall,
+        });
+      } else {
+        findings.push({ ok: true, what: `kernelspec "${KERNEL_NAME}"  ${kernelDir} → ${argv.slice(0, -1).join(" ")}` });
+      }
       kernelNode = node;
     }
   }
