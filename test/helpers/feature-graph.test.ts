@@ -7,6 +7,8 @@ import * as tf from "@tensorflow/tfjs-node";
 import * as convlens from "../../kernel-helpers/src/index";
 import type { ChannelStack } from "../../kernel-helpers/src/types";
 import { savedModelSessions } from "../../kernel-helpers/src/compute/tfjs-node-internals";
+import { closeIdleSessions, releaseGraph } from "../../kernel-helpers/src/compute/graph/per-model";
+import { IDLE_SESSIONS_KEPT } from "../../kernel-helpers/src/compute/graph/session-pool";
 import { everyKind } from "./fixtures";
 
 interface Expected {
@@ -160,6 +162,49 @@ test("a Sequential changed by pop() and add() after a call gets its new layers' 
     x.dispose();
     seq.dispose();
   }
+});
+
+test("models of one architecture share one TF session, each run with its own weights; unused sessions stay idle, up to a cap", async () => {
+  const backend = savedModelSessions();
+  assert.ok(backend, "tfjs-node's TF sessions");
+  closeIdleSessions();
+  const before = backend.openCount();
+  // an input size no other test uses: no other model holds this architecture's session
+  const input = tf.randomNormal([1, 21, 17, 3], 0, 1, "float32", 7);
+  const [a, b, c] = [everyKind([21, 17, 3]), everyKind([21, 17, 3]), everyKind([21, 17, 3])];
+  // b and c: the same layers, other weights
+  for (const [model, factor] of [[b, -0.5], [c, 1.7]] as const) {
+    const scaled = model.getWeights().map((w) => w.mul(factor));
+    model.setWeights(scaled);
+    tf.dispose(scaled);
+  }
+  const all = a.layers.map((_, i) => i).slice(1);
+  const [expectA, expectB, expectC] = [eagerPlanes(a, input, all), eagerPlanes(b, input, all), eagerPlanes(c, input, all)];
+  assert.notDeepEqual(expectA[0].planes, expectB[0].planes, "the fixture's models differ");
+  assertSameMaps(await convlens.featureMaps(a, input, all), expectA, "first model");
+  assertSameMaps(await convlens.featureMaps(b, input, all), expectB, "second model, in the first one's session");
+  assertStillGraph(b, all);
+  assert.equal(backend.openCount(), before + 1, "one session for both");
+  releaseGraph(a);
+  releaseGraph(b);
+  assert.equal(backend.openCount(), before + 1, "nobody uses it: kept, idle");
+  assertSameMaps(await convlens.featureMaps(c, input, all), expectC, "a third model, in the idle session");
+  assert.equal(backend.openCount(), before + 1);
+  releaseGraph(c);
+  // other architectures (other input sizes): the latest IDLE_SESSIONS_KEPT idle sessions stay open
+  for (const size of [9, 10, 11]) {
+    const other = everyKind([size, size, 3]);
+    const x = tf.randomNormal([1, size, size, 3], 0, 1, "float32", size);
+    assertSameMaps(await convlens.featureMaps(other, x, all), eagerPlanes(other, x, all), `${size} px`);
+    releaseGraph(other);
+    tf.dispose([x]);
+    other.dispose();
+  }
+  assert.equal(backend.openCount(), before + IDLE_SESSIONS_KEPT);
+  assert.equal(closeIdleSessions(), IDLE_SESSIONS_KEPT);
+  assert.equal(backend.openCount(), before);
+  tf.dispose([input]);
+  [a, b, c].forEach((model) => model.dispose());
 });
 
 test("a conv with both strides and dilation above 1 is left to tfjs, which refuses it", () => {

@@ -9,7 +9,8 @@ import type { ChannelStack, LayerRef } from "../../types";
 import { layerNodes } from "../../tfjs-layers-internals";
 import type { FeedInfo, SavedModelSessions } from "../tfjs-node-internals";
 import { emitLayer, F32 } from "./layer-ops";
-import { closeSession, GraphWriter } from "./tf-protos";
+import { sessionPool, type PooledSession } from "./session-pool";
+import { GraphWriter } from "./tf-protos";
 
 /** The graph outputs of one layer with 4-D output: [C, H*W] planes, min, max and (for unknown H, W) its shape. */
 interface LayerFetches {
@@ -156,26 +157,33 @@ function translate(model: tf.LayersModel, writer: GraphWriter): Compiled {
 /** TF's session run failed: the graph's fault or the input's (callers find out by trying the LayersModel). */
 export class GraphRunError extends Error {}
 
-// A session holds only the graph (no weights); it is closed with dispose() or when its model is garbage-collected.
-const finalizer = new FinalizationRegistry<{ sessions: SavedModelSessions; id: number }>(({ sessions, id }) => closeSession(sessions, id));
+// A session holds only the graph (no weights), shared through the pool by the models whose graphs
+// are the same; a model lets go of it with dispose() or when it is garbage-collected.
+const finalizer = new FinalizationRegistry<{ sessions: SavedModelSessions; session: PooledSession }>(({ sessions, session }) =>
+  sessionPool(sessions).release(session),
+);
 
 export class FeatureGraph {
   private constructor(
     readonly sessions: SavedModelSessions,
-    private session: number | null,
+    private session: PooledSession | null,
     private readonly compiled: Compiled,
   ) {}
 
   private closed = false;
 
-  /** The graph of every layer of `model` it can run, loaded into a TF session (none if no layer can be). */
+  /**
+   * The graph of every layer of `model` it can run, in a TF session (none if no layer can be): the
+   * pool's, when a model with the same graph has one open, else a new one.
+   */
   static compile(model: tf.LayersModel, sessions: SavedModelSessions): FeatureGraph {
     const writer = new GraphWriter();
     const compiled = translate(model, writer);
-    let session: number | null = null;
+    let session: PooledSession | null = null;
     if (compiled.fetches.size > 0) {
-      session = writer.load(sessions, "convlens-graph-");
-      finalizer.register(model, { sessions, id: session }, compiled);
+      const bytes = writer.savedModel();
+      session = sessionPool(sessions).acquire(bytes, () => writer.load(sessions, "convlens-graph-", bytes));
+      finalizer.register(model, { sessions, session }, compiled);
     }
     return new FeatureGraph(sessions, session, compiled);
   }
@@ -186,12 +194,18 @@ export class FeatureGraph {
     return model.layers.length === layers.length && model.layers.every((layer, i) => layer === layers[i]);
   }
 
-  /** Closes the TF session now (instead of when the model is garbage-collected). */
-  dispose(): void {
+  /**
+   * Lets go of the TF session now (instead of when the model is garbage-collected): it stays open
+   * in the pool for the next model with this graph, unless `failed` (TF could not run it), when it
+   * is closed once no other model uses it.
+   */
+  dispose(failed = false): void {
     this.closed = true;
     if (this.session === null) return;
     finalizer.unregister(this.compiled);
-    closeSession(this.sessions, this.session);
+    const pool = sessionPool(this.sessions);
+    if (failed) pool.discard(this.session);
+    pool.release(this.session);
     this.session = null;
   }
 
@@ -227,7 +241,7 @@ export class FeatureGraph {
     const weights = this.compiled.reads.map((read) => read());
     let outputs: tf.Tensor[];
     try {
-      outputs = this.sessions.run(this.session, [input, ...weights], this.compiled.feeds, names);
+      outputs = this.sessions.run(this.session.id, [input, ...weights], this.compiled.feeds, names);
     } catch (error) {
       throw new GraphRunError((error as Error).message);
     }

@@ -2,6 +2,7 @@
 import * as tf from "@tensorflow/tfjs-node";
 import { savedModelSessions } from "../tfjs-node-internals";
 import { FeatureGraph } from "./feature-graph";
+import { sessionPool } from "./session-pool";
 
 const graphs = new WeakMap<tf.LayersModel, FeatureGraph | string>();
 
@@ -29,18 +30,22 @@ export function graphOf(model: tf.LayersModel): FeatureGraph | string {
   return graph;
 }
 
-/** Closes `model`'s graph, remembers why and says so once: featureMaps still works, only slower. */
+/**
+ * Drops `model`'s graph (its session is closed once no other model uses it: no model gets it
+ * again), remembers why and says so once: featureMaps still works, only slower.
+ */
 export function giveUpGraph(model: tf.LayersModel, why: string): string {
   const graph = graphs.get(model);
-  if (typeof graph === "object") graph.dispose();
+  if (typeof graph === "object") graph.dispose(true);
   console.warn(`convlens: feature maps of model "${model.name}" are computed layer by layer (slower): ${why}`);
   graphs.set(model, why);
   return why;
 }
 
 /**
- * Closes `model`'s graph now, if it has one, instead of when the model is garbage-collected;
- * whether it had one. featureMaps builds a new one if asked again.
+ * Lets go of `model`'s graph now, if it has one, instead of when the model is garbage-collected
+ * (its session stays in the pool for the next model with the same graph); whether it had one.
+ * featureMaps builds a new one if asked again.
  */
 export function releaseGraph(model: tf.LayersModel): boolean {
   const graph = graphs.get(model);
@@ -48,4 +53,10 @@ export function releaseGraph(model: tf.LayersModel): boolean {
   if (typeof graph !== "object") return false;
   graph.dispose();
   return true;
+}
+
+/** Closes the graph sessions no model uses (kept for the next model of their architecture); how many. */
+export function closeIdleSessions(): number {
+  const sessions = savedModelSessions();
+  return sessions ? sessionPool(sessions).closeIdle() : 0;
 }

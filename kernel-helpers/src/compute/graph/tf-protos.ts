@@ -112,12 +112,13 @@ export class GraphWriter {
   /**
    * Loads the graph into a new TF session of `sessions`; its id. TF reads a SavedModel from a
    * folder: one is written under the system's temp folder (named `prefix`…) and removed at once,
-   * the session keeping the graph it read. Throws TF's error if it refuses the graph.
+   * the session keeping the graph it read. Throws TF's error if it refuses the graph. `bytes`:
+   * savedModel(), when the caller has it already.
    */
-  load(sessions: SavedModelSessions, prefix: string): number {
+  load(sessions: SavedModelSessions, prefix: string, bytes: Uint8Array = this.savedModel()): number {
     const dir = mkdtempSync(join(tmpdir(), prefix));
     try {
-      writeFileSync(join(dir, "saved_model.pb"), this.savedModel());
+      writeFileSync(join(dir, "saved_model.pb"), bytes);
       return sessions.load(dir, SERVING_TAG);
     } finally {
       try {
