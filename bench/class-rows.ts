@@ -75,6 +75,8 @@ export interface ClassResult {
   spawn_all_s?: number;
   hub_cpu_s?: number;
   proxy_cpu_s?: number;
+  /** CPU seconds so far by role (and "t", monotonic seconds) as each step opened for the class */
+  cpu_at_step?: Record<string, Record<string, number>>;
   memory?: {
     margin_mb: number;
     before: Snapshot;
@@ -219,6 +221,8 @@ export function rowsOf(r: ClassResult, file: string): Row[] {
     if (key !== "explorer" && cpu.length) {
       rows.push(row({ measurement: `class: kernel CPU per ${name}`, unit: "ms", samples: cpu, note: "utime + stime of the kernel process (all its threads) across the cell, per student (CPU time, not wall time)" }));
     }
+    const spent = cpuDuring(r, key);
+    if (spent) rows.push(spent);
   }
 
   const switches = students.flatMap((p) => p.switches.map((w) => w.seconds * 1000));
@@ -338,4 +342,27 @@ export function rowsOf(r: ClassResult, file: string): Row[] {
     );
   }
   return rows;
+}
+
+/** Where the machine's CPU went while the class ran step `key`: from its opening to the next one's. */
+function cpuDuring(r: ClassResult, key: string): Row | null {
+  const steps = Object.keys(r.cpu_at_step ?? {});
+  const [from, to] = [r.cpu_at_step?.[key], r.cpu_at_step?.[steps[steps.indexOf(key) + 1]]];
+  if (key !== "seed1" || !from || !to) return null;
+  const delta = (role: string) => (to[role] ?? 0) - (from[role] ?? 0);
+  const roles: [string, string][] = [
+    ["kernels", "kernels"],
+    ["servers", "servers"],
+    ["hub", "hub"],
+    ["proxy", "proxy"],
+    ["students", "the bench's simulated students (one Python process; a class's browsers run on the students' machines)"],
+  ];
+  const total = roles.reduce((sum, [role]) => sum + delta(role), 0);
+  const wall = delta("t");
+  return row({
+    measurement: "class: CPU while the class ran the seed's first run, all processes",
+    unit: "ms",
+    samples: [total * 1000],
+    note: `${roles.map(([role, label]) => `${label} ${s(delta(role) * 1000)}`).join(", ")}; over ${s(wall * 1000)} until the class's next step, ${r.cores} cores: ${s(wall * r.cores * 1000)} of CPU to spend`,
+  });
 }

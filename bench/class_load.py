@@ -208,9 +208,10 @@ class Gate:
     A student who fails leaves the class (leave()); a student waiting keeps their page's polling
     going (keepalive, every 10 s), as JupyterLab polls the server while it is open."""
 
-    def __init__(self, parties, timeout):
+    def __init__(self, parties, timeout, on_open=None):
         self.parties = parties
         self.timeout = timeout
+        self.on_open = on_open  # called with the step's name as it opens
         self.cond = threading.Condition()
         self.count = 0
         self.generation = 0
@@ -221,6 +222,8 @@ class Gate:
         self.generation += 1
         self.count = 0
         self.opened.append((name, time.monotonic()))
+        if self.on_open:
+            self.on_open(name)
         self.cond.notify_all()
 
     def wait(self, name, keepalive=None):
@@ -508,7 +511,7 @@ class Run:
         self.args = args
         self.names = [f"s{i:02d}" for i in range(1, args.students + 1)]
         self.room = None
-        self.gate = Gate(args.students, args.step_timeout)
+        self.gate = Gate(args.students, args.step_timeout, on_open=self.cpu_at)
         self.kernel_pids = set()
         self.retries = 0
         self.lock = threading.Lock()
@@ -521,6 +524,17 @@ class Run:
 
     def error(self, step, text):
         self.result["errors"].append({"student": None, "step": step, "error": text[:600]})
+
+    def cpu_at(self, step):
+        """CPU seconds so far by role as step `step` opens (the bench's own process as "students"):
+        between two openings, where the machine's CPU went while the class ran a step."""
+        if self.room is None:
+            return
+        snap = {role: sum(cpu_seconds(p) or 0.0 for p in pids) for role, pids in self.room.processes().items()}
+        own = os.times()
+        snap["students"] = own.user + own.system
+        snap["t"] = time.monotonic()
+        self.result.setdefault("cpu_at_step", {})[step] = snap
 
     def retry_slot(self):
         with self.lock:
