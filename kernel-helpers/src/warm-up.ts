@@ -71,7 +71,8 @@ async function demoGraphPaths(): Promise<boolean> {
     const image = await loadImage(await picturePng());
     await featureMaps(model, image, 0);
     const explorer = await modelExplorerSource(model, image);
-    await explorer.computeMaps(2);
+    const start = explorer.layers[1]; // block2_conv1, where notebook 01's explorer starts
+    if (start) await explorer.computeMaps(start.index);
   } finally {
     kept = releaseGraph(model);
     model.dispose();
