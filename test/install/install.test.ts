@@ -441,12 +441,21 @@ describe(
         try {
           const r = await npx(["doctor"]);
           assert.equal(r.code, 1, r.out);
-          assert.match(r.out, /MISSING kernelspec .* this convlens writes .*--max-semi-space-size.*TF_ONEDNN_USE_SYSTEM_ALLOCATOR.*memory settings/);
+          assert.match(r.out, /MISSING kernelspec .* lacks --max-semi-space-size=4 TF_ONEDNN_USE_SYSTEM_ALLOCATOR=1 MALLOC_MMAP_THRESHOLD_=131072: this convlens writes .*memory settings/);
           assert.match(r.out, /npx convlens install --sys-prefix/);
         } finally {
           writeFileSync(file, written);
         }
-        ok(await npx(["doctor"]), "npx convlens doctor, the kernelspec restored");
+        // a kernelspec with the settings and more of its own (a hub's proxy variables, say) is fine
+        const own = JSON.parse(written) as { argv: string[]; env: Record<string, string> };
+        own.argv.splice(1, 0, "--max-old-space-size=2048");
+        own.env.HTTPS_PROXY = "http://proxy.example:3128";
+        writeFileSync(file, JSON.stringify(own));
+        try {
+          ok(await npx(["doctor"]), "npx convlens doctor, the kernelspec with flags and variables of its own");
+        } finally {
+          writeFileSync(file, written);
+        }
       },
     );
 

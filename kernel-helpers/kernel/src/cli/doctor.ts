@@ -129,11 +129,18 @@ export function diagnose(): DoctorReport {
         fix: fixInstall,
       });
     } else {
+      // the settings this convlens writes (a kernelspec may add its own flags and variables)
       const wanted = kernelSpec(launcher, node);
-      if (JSON.stringify([argv, spec?.env]) !== JSON.stringify([wanted.argv, wanted.env])) {
+      const lacking = [
+        ...wanted.argv.filter((arg) => !argv.includes(arg)),
+        ...Object.entries(wanted.env)
+          .filter(([name, value]) => spec?.env?.[name] !== value)
+          .map(([name, value]) => `${name}=${value}`),
+      ];
+      if (lacking.length > 0) {
         findings.push({
           ok: false,
-          what: `kernelspec ${kernelDir} runs ${JSON.stringify(argv)} with ${JSON.stringify(spec?.env ?? {})}; this convlens writes ${JSON.stringify(wanted.argv)} with ${JSON.stringify(wanted.env)} (its memory settings)`,
+          what: `kernelspec ${kernelDir} lacks ${lacking.join(" ")}: this convlens writes ${JSON.stringify(wanted.argv)} with ${JSON.stringify(wanted.env)} (its memory settings)`,
           fix: fixInstall,
         });
       } else {
