@@ -16,7 +16,7 @@ import { featureMaps } from "./compute/featureMaps";
 import { filters } from "./compute/filters";
 import { loadImage } from "./compute/images";
 import { summary } from "./compute/summary";
-import { closeIdleSessions, releaseGraph } from "./compute/graph/per-model";
+import { releaseGraph } from "./compute/graph/per-model";
 import { shapesCnn } from "./demo";
 import { modelExplorerSource } from "./display/model-source";
 import { encodeMontagePng, panelMontage, stackImages } from "./display/montage";
@@ -51,9 +51,8 @@ export async function warmUpPaths(): Promise<WarmUpPaths> {
   try {
     await runPaths(model);
   } finally {
-    graph = releaseGraph(model);
+    graph = releaseGraph(model, true); // its session closed: no cell has its graph
     model.dispose();
-    closeIdleSessions(); // the tiny model's: no cell has its graph
   }
   return { graph, demoGraph: await demoGraphPaths() };
 }

@@ -196,15 +196,15 @@ export class FeatureGraph {
 
   /**
    * Lets go of the TF session now (instead of when the model is garbage-collected): it stays open
-   * in the pool for the next model with this graph, unless `failed` (TF could not run it), when it
-   * is closed once no other model uses it.
+   * in the pool for the next model with this graph, unless `close` (TF could not run it, or no
+   * model will have this graph again), when it is closed once no other model uses it.
    */
-  dispose(failed = false): void {
+  dispose(close = false): void {
     this.closed = true;
     if (this.session === null) return;
     finalizer.unregister(this.compiled);
     const pool = sessionPool(this.sessions);
-    if (failed) pool.discard(this.session);
+    if (close) pool.discard(this.session);
     pool.release(this.session);
     this.session = null;
   }

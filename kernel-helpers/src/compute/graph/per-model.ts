@@ -44,14 +44,15 @@ export function giveUpGraph(model: tf.LayersModel, why: string): string {
 
 /**
  * Lets go of `model`'s graph now, if it has one, instead of when the model is garbage-collected
- * (its session stays in the pool for the next model with the same graph); whether it had one.
- * featureMaps builds a new one if asked again.
+ * (its session stays in the pool for the next model with the same graph, unless `close`: then it
+ * is closed once no other model uses it); whether it had one. featureMaps builds a new one if
+ * asked again.
  */
-export function releaseGraph(model: tf.LayersModel): boolean {
+export function releaseGraph(model: tf.LayersModel, close = false): boolean {
   const graph = graphs.get(model);
   graphs.delete(model);
   if (typeof graph !== "object") return false;
-  graph.dispose();
+  graph.dispose(close);
   return true;
 }
 
