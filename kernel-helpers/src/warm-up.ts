@@ -44,7 +44,7 @@ export interface WarmUpPaths {
   demoGraph: boolean;
 }
 
-/** Runs the paths of notebook 01's cells once on a tiny model; nothing is displayed or kept. */
+/** Runs the paths of notebook 01's cells once on a tiny model, then on the shapes CNN (its graph session kept idle); nothing is displayed. */
 export async function warmUpPaths(): Promise<WarmUpPaths> {
   const model = tinyModel();
   let graph = false;

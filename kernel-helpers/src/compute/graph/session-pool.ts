@@ -46,11 +46,7 @@ class SessionPool {
     }
     this.entries.delete(entry.key);
     this.entries.set(entry.key, entry);
-    const idle = [...this.entries.values()].filter((e) => e.users === 0);
-    for (const old of idle.slice(0, Math.max(0, idle.length - IDLE_SESSIONS_KEPT))) {
-      this.entries.delete(old.key);
-      closeSession(this.sessions, old.id);
-    }
+    this.closeIdle(IDLE_SESSIONS_KEPT);
   }
 
   /** A session TF failed to run: no model gets it again; closed when its last user lets go. */
@@ -59,18 +55,15 @@ class SessionPool {
     if (this.entries.get(entry.key) === entry) this.entries.delete(entry.key);
   }
 
-  /** Closes the sessions nobody uses; how many. */
-  closeIdle(): number {
+  /** Closes the sessions nobody uses but the latest `keep`, oldest first; how many. */
+  closeIdle(keep = 0): number {
     const idle = [...this.entries.values()].filter((e) => e.users === 0);
-    for (const entry of idle) {
+    const closing = idle.slice(0, Math.max(0, idle.length - keep));
+    for (const entry of closing) {
       this.entries.delete(entry.key);
       closeSession(this.sessions, entry.id);
     }
-    return idle.length;
-  }
-
-  idleCount(): number {
-    return [...this.entries.values()].filter((e) => e.users === 0).length;
+    return closing.length;
   }
 }
 
