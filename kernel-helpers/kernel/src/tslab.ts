@@ -140,12 +140,20 @@ export function tslabConverters(): Converters {
   };
 }
 
+/** What precompile gives: the cell's diagnostics, and its declarations (what the next cell sees of it). */
+export interface Precompiled {
+  diagnostics: number;
+  declarations: string;
+}
+
 /**
- * Compiles `code` with the node converter without running it, so its TypeScript program has read
- * the declarations of what `code` imports before the first cell does; the number of diagnostics.
+ * Compiles `code` with the node converter without running it, as a cell that follows one whose
+ * declarations are `previous` (the executor passes each cell the last one's): its TypeScript
+ * program reads the declarations of what `code` imports before the first cell does.
  */
-export function precompile(converters: Converters, code: string): number {
-  return converters.node.convert("", code).diagnostics.length;
+export function precompile(converters: Converters, code: string, previous = ""): Precompiled {
+  const { diagnostics, declOutput } = converters.node.convert(previous, code);
+  return { diagnostics: diagnostics.length, declarations: declOutput ?? "" };
 }
 
 /** Where a cell's output goes: its last expression's value, and what it prints as failures. */
