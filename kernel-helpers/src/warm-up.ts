@@ -57,7 +57,7 @@ export async function warmUpPaths(): Promise<WarmUpPaths> {
   return { graph, demoGraph: await demoGraphPaths() };
 }
 
-/** notebook 01's feature maps and explorer start on the shapes CNN, graph session kept; whether it ran. */
+/** notebook 01's feature maps and explorer start on the shapes CNN, with their panels, graph session kept; whether it ran. */
 async function demoGraphPaths(): Promise<boolean> {
   let model: tf.LayersModel;
   try {
@@ -67,11 +67,15 @@ async function demoGraphPaths(): Promise<boolean> {
   }
   let kept = false;
   try {
-    const image = await loadImage(await picturePng());
-    await featureMaps(model, image, 0);
+    const png = await picturePng();
+    const image = await loadImage(png);
+    const [maps] = await featureMaps(model, image, 0);
+    // notebook 01's first grid, its panel and PNG fallback at their own size: V8 optimises their
+    // loops on planes this size, not on the tiny model's (in the seed cell: ~0.1 s of CPU otherwise)
+    await encodeMontagePng(stackImages([panelMontage(mapsPanel(maps, png, { columns: 8, pageSize: 64 }))]));
     const explorer = await modelExplorerSource(model, image);
     const start = explorer.layers[1]; // block2_conv1, where notebook 01's explorer starts
-    if (start) await explorer.computeMaps(start.index);
+    if (start) panelMontage(mapsPanel(await explorer.computeMaps(start.index), null));
   } finally {
     kept = releaseGraph(model);
     model.dispose();
