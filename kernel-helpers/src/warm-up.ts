@@ -71,7 +71,7 @@ async function demoGraphPaths(): Promise<boolean> {
     const image = await loadImage(png);
     const [maps] = await featureMaps(model, image, 0);
     // notebook 01's first grid, its panel and PNG fallback at their own size: V8 optimises their
-    // loops on planes this size, not on the tiny model's (in the seed cell: ~0.1 s of CPU otherwise)
+    // loops on planes this size, not on the tiny model's (~0.1 s of CPU the first time, ~0.025 s after)
     await encodeMontagePng(stackImages([panelMontage(mapsPanel(maps, png, { columns: 8, pageSize: 64 }))]));
     const explorer = await modelExplorerSource(model, image);
     const start = explorer.layers[1]; // block2_conv1, where notebook 01's explorer starts
