@@ -49,7 +49,7 @@ class SessionPool {
     this.closeIdle(IDLE_SESSIONS_KEPT);
   }
 
-  /** A session TF failed to run: no model gets it again; closed when its last user lets go. */
+  /** A session no model gets again (TF failed to run it, or its graph is done with): closed when its last user lets go. */
   discard(entry: PooledSession): void {
     entry.discarded = true;
     if (this.entries.get(entry.key) === entry) this.entries.delete(entry.key);
