@@ -113,6 +113,32 @@ copy_sample_photos() {
   echo "$want" > notebooks/images/.convlens-stamp
 }
 
+build_compile_cache() {
+  # The tutorials' cells compiled once, for every kernel to take instead of compiling them
+  # (kernel-helpers/kernel/src/compile-cache.ts): in the notebooks' folder (npm start, the lab) and in
+  # an empty folder outside the checkout (a copy of a notebook elsewhere), which compile with
+  # different type roots. A stale entry is never used (each is checked against the files it read),
+  # so the stamp only saves rebuilding when nothing it depends on changed.
+  local cache=kernel-helpers/kernel/compile-cache want elsewhere
+  want="$( {
+    echo "$ROOT $(node --version)"
+    cat notebooks/*.ipynb kernel-helpers/kernel/dist/*.js
+    find kernel-helpers/dist node_modules/.convlens-stamp -name '*.d.ts' -printf '%p %s %T@\n' -o -name .convlens-stamp -printf '%p %s %T@\n' | sort
+  } | sha256sum | cut -c1-16)"
+  [ "$(cat "$cache/.convlens-stamp" 2>/dev/null)" = "$want" ] && return
+  say "compiling the tutorials' cells once for every kernel"
+  rm -rf "$cache"
+  elsewhere="$(mktemp -d)"
+  local builder="$ROOT/kernel-helpers/kernel/dist/build-compile-cache.js" rc=0
+  (cd notebooks && quietly node "$builder" "$ROOT/$cache" "$ROOT"/notebooks/*.ipynb) &
+  local here=$!
+  (cd "$elsewhere" && quietly node "$builder" "$ROOT/$cache" "$ROOT"/notebooks/*.ipynb) || rc=$?
+  wait "$here" || rc=$?
+  rm -rf "$elsewhere"
+  [ "$rc" = 0 ] || die "compiling the tutorials' cells failed (output above)."
+  echo "$want" > "$cache/.convlens-stamp"
+}
+
 install_into_jupyter() {
   # What `npx convlens install` does for any Jupyter: the kernelspec, and the prebuilt labextension as
   # a copy (Voila serves an extension's files only from inside the data folder, not through a link).
@@ -138,6 +164,7 @@ setup_node_modules
 build_typescript
 setup_tfjs_binding
 copy_sample_photos
+build_compile_cache
 install_into_jupyter
 [ "$WITH_BROWSER" = 1 ] && setup_browser
 say "set-up complete"

@@ -81,12 +81,21 @@ function bindFiles(typescript: typeof ts, program: ts.Program): void {
   for (const file of program.getSourceFiles()) bind(file, options);
 }
 
+/** The program tslab's converter built last (its cell with the names exported, after a convert). */
+let latestProgram: ts.Program | undefined;
+
+/** The program of the last cell compiled (by any converter); undefined before the first. */
+export function lastProgram(): ts.Program | undefined {
+  return latestProgram;
+}
+
 /** A createProgram for watch hosts: the plain builder, plus getAllDependencies. */
 function abstractBuilder(typescript: typeof ts): CreateProgram {
   return (rootNames, options, host, oldProgram, configDiagnostics, references) => {
     const builder = typescript.createAbstractBuilder(rootNames, options, host, oldProgram, configDiagnostics, references);
     builder.getAllDependencies = (file) => allDependencies(builder.getProgram(), file);
     bindFiles(typescript, builder.getProgram());
+    latestProgram = builder.getProgram();
     return builder;
   };
 }
@@ -97,6 +106,14 @@ let extraOptions: ts.CompilerOptions = {};
 /** Adds compiler options to tslab's converter; call before the converter is built. */
 export function addCompilerOptions(options: ts.CompilerOptions): void {
   extraOptions = { ...extraOptions, ...options };
+}
+
+/** The options (tslab's and the added ones) of the last converter built; undefined before the first. */
+let latestOptions: ts.CompilerOptions | undefined;
+
+/** The compiler options the converter built last compiles with (read right after building it). */
+export function lastCompilerOptions(): ts.CompilerOptions | undefined {
+  return latestOptions;
 }
 
 /** null once tslab's converter has been built with the abstract builder; else why not. */
@@ -134,7 +151,7 @@ export function installFastCompile(): void {
   view.createWatchCompilerHost = (...args: unknown[]) => {
     // tslab's call: (rootFiles, options, system, createProgram = null, reportDiagnostic, reportWatchStatus)
     if (Array.isArray(args[0])) {
-      args[1] = { ...(args[1] as ts.CompilerOptions), ...extraOptions };
+      args[1] = latestOptions = { ...(args[1] as ts.CompilerOptions), ...extraOptions };
       if (createProgram && !args[3]) {
         args[3] = createProgram;
         notUsed = null;

@@ -5,8 +5,9 @@
 import { parentAtLoad, parentsToWatch, systemProbe, watchParent, watchParentFromThread } from "./parent-watch";
 // Second: V8 tiering for short-lived cell code, before the code it is for loads (see tiering.ts).
 import "./tiering";
-import { addCompilerOptions, fastBuilderProblem } from "./fast-compile";
-import { compilerPaths, ownPackages, resolveOwnPackages } from "./own-packages";
+import { fastBuilderProblem } from "./fast-compile";
+import { useOwnPackages } from "./own-packages";
+import { CACHE_DIR } from "./compile-cache";
 import { createCellExecutor, routeTslabDisplay, tslabConverters, tslabVersion } from "./tslab";
 import { warmUp } from "./warm-up";
 import { ConvlensKernel } from "./kernel";
@@ -60,12 +61,11 @@ async function main(argv: string[]): Promise<void> {
   redirectStream(process.stderr, "stderr", runtime);
 
   // convlens and what it is built on resolve to the kernel's own copies from any folder.
-  const packageRoot = join(__dirname, "..");
-  const own = ownPackages(packageRoot);
-  resolveOwnPackages(packageRoot, own);
-  addCompilerOptions({ paths: compilerPaths(own) });
+  useOwnPackages(join(__dirname, ".."), true);
 
-  const convs = tslabConverters();
+  // Notebook cells the set-up compiled are taken from its cache (compile-cache.ts), unless
+  // CONVLENS_COMPILE_CACHE=off (to compare, or to rule the cache out).
+  const convs = tslabConverters(process.env.CONVLENS_COMPILE_CACHE === "off" ? undefined : CACHE_DIR);
   // Before the first request is answered: a notebook's first cells then do not pay for first times.
   await warmUp(convs).then(
     ({ milliseconds, diagnostics }) =>

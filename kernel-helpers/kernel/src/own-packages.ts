@@ -11,6 +11,7 @@
 import { existsSync, readFileSync, realpathSync } from "node:fs";
 import Module from "node:module";
 import { dirname, join, resolve } from "node:path";
+import { addCompilerOptions } from "./fast-compile";
 
 /** Where a package is: its folder (real path), and the folder whose node_modules holds it. */
 export interface OwnPackage {
@@ -102,4 +103,16 @@ export function resolveOwnPackages(root: string, packages: OwnPackages): void {
     if (name === self) return original.call(this, rootDir + request.slice(name.length), parent, isMain, options);
     return original.call(this, request, parent, isMain, { ...options, paths: [own.base] });
   };
+}
+
+/**
+ * What the kernel (and the set-up compiling its cache, which must compile as the kernel does)
+ * sets up before tslab's converter is built: the own packages of the package at `root`, resolved
+ * by TypeScript through `paths` and, with `run`, by Node's require.
+ */
+export function useOwnPackages(root: string, run: boolean): OwnPackages {
+  const own = ownPackages(root);
+  if (run) resolveOwnPackages(root, own);
+  addCompilerOptions({ paths: compilerPaths(own) });
+  return own;
 }

@@ -7,7 +7,8 @@
 // Node's module cache (fast-compile.ts). So tslab's modules are required below, after the call to
 // installFastCompile(), not imported: an import sorter would move them, and TypeScript would hoist
 // them above any call. The type-only imports are erased.
-import { installFastCompile } from "./fast-compile";
+import { installFastCompile, lastCompilerOptions, tslabTypescript } from "./fast-compile";
+import { CompileCache } from "./compile-cache";
 import type * as ConverterModule from "tslab/dist/converter";
 import type * as ExecutorModule from "tslab/dist/executor";
 import type * as InspectModule from "tslab/dist/inspect";
@@ -119,16 +120,54 @@ export type Converter = ConverterModule.Converter;
 export interface Converters {
   readonly node: Converter;
   readonly browser: Converter;
+  /** The node converter's compile cache, once it is built (with a cache folder). */
+  readonly cache: CompileCache | undefined;
   close(): void;
 }
 
-/** Builds the converters lazily, as tslab's own ConverterSetImpl does (it is not exported). */
-export function tslabConverters(): Converters {
+/**
+ * The node converter taking compiled cells from `cache` (compile-cache.ts) where it has them, until
+ * a `%module` cell defines an in-memory module (which no entry's key covers).
+ */
+function withCache(converter: Converter, cache: CompileCache): Converter {
+  let modules = false;
+  return {
+    convert(previous, code) {
+      const cell = modules ? undefined : cache.lookup(previous, code);
+      return cell ? { ...cell, diagnostics: [] } : converter.convert(previous, code);
+    },
+    addModule(...args) {
+      modules = true;
+      return converter.addModule(...args);
+    },
+    inspect: (...args) => converter.inspect(...args),
+    complete: (...args) => converter.complete(...args),
+    close: () => converter.close(),
+  };
+}
+
+/**
+ * Builds the converters lazily, as tslab's own ConverterSetImpl does (it is not exported). With
+ * `cacheDir`, the node converter reads compiled cells from that folder (compile-cache.ts).
+ */
+export function tslabConverters(cacheDir?: string): Converters {
   let node: Converter | undefined;
   let browser: Converter | undefined;
+  let cache: CompileCache | undefined;
   return {
     get node() {
-      return (node ??= tslab.converter.createConverter({ isJS: false, isBrowser: false }));
+      if (node) return node;
+      node = tslab.converter.createConverter({ isJS: false, isBrowser: false });
+      const options = lastCompilerOptions();
+      if (cacheDir && options) {
+        const setting = { typescript: tslabTypescript(), tslab: tslabVersion(), options, cwd: process.cwd() };
+        cache = new CompileCache(cacheDir, setting);
+        node = withCache(node, cache);
+      }
+      return node;
+    },
+    get cache() {
+      return cache;
     },
     get browser() {
       return (browser ??= tslab.converter.createConverter({ isJS: false, isBrowser: true }));
