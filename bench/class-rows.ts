@@ -25,7 +25,8 @@ interface Step {
 
 interface Student {
   name: string;
-  steps: Partial<Record<"import" | "seed1" | "seed2" | "explorer", Step>>;
+  /** "import", "seed1", "seed2", "explorer" and "cell <n>" for notebook 01's other cells (class_load.py notebook_steps) */
+  steps: Partial<Record<string, Step>>;
   switches: { layer: number; seconds: number; cpu_s: number | null }[];
   errors: ClassError[];
   login_s?: number;
@@ -67,7 +68,10 @@ export interface ClassResult {
   cores: number;
   load_before: number[];
   load_after: number[];
-  notebook_lines_missing: string[];
+  /** the code of each step, in the order the class ran them */
+  cells: Record<string, string>;
+  /** CONVLENS_COMPILE_CACHE for the kernels ("on" unless set) */
+  compile_cache?: string;
   errors: ClassError[];
   per_student?: Student[];
   /** one student alone before the class: import and seed cells */
@@ -194,12 +198,13 @@ export function rowsOf(r: ClassResult, file: string): Row[] {
     }
   }
 
-  const cells: [key: keyof Student["steps"], name: string, target: number | null][] = [
-    ["import", "import cell", 5000],
-    ["seed1", "seed cell, first run", 4000],
-    ["seed2", "seed cell, second run", null],
-    ["explorer", "explorer cell", null],
-  ];
+  const named: Record<string, [name: string, target: number | null]> = {
+    import: ["import cell (notebook 01's first: imports, model, summary)", 5000],
+    seed1: ["seed cell (a photo's 64 first-layer maps), first run", 4000],
+    seed2: ["seed cell, second run", null],
+    explorer: ["explorer cell", null],
+  };
+  const cells = Object.keys(r.cells ?? {}).map((key): [string, string, number | null] => [key, ...(named[key] ?? [key, null])]);
   for (const [key, name, target] of cells) {
     const steps = students.flatMap((p): Step[] => {
       const step = p.steps[key];
@@ -236,14 +241,14 @@ export function rowsOf(r: ClassResult, file: string): Row[] {
   }
 
   const errors = r.errors;
-  const lines = r.notebook_lines_missing.length ? `; notebook 01 no longer has: ${r.notebook_lines_missing.join(" | ")}` : "";
+  const cacheNote = r.compile_cache === "off" ? "; kernels without the set-up's compile cache (CONVLENS_COMPILE_CACHE=off)" : "";
   rows.push(
     row({
       measurement: "class: errors (error outputs, stderr, failed replies or switches, timeouts, leftovers)",
       unit: "count",
       samples: [errors.length],
       target: { text: "0", check: (m) => m === 0 },
-      note: (errors.length ? errorKinds(errors) + ` (${file})` : "none") + lines,
+      note: (errors.length ? errorKinds(errors) + ` (${file})` : "none") + cacheNote,
     }),
   );
 

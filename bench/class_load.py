@@ -3,10 +3,10 @@ BENCH_ONLY=class (bench/class-rows.ts); alone: .venv/bin/python bench/class_load
 
 16 students (threads) log in through the hub's form, start their servers, open a convlens kernel over
 the websocket through the proxy, and run notebook 01's cells at the same moment, as a class does when
-the teacher says "run the next cell": the import, the seed cell twice, the explorer; then each
+the teacher says "run the next cell": every code cell in order (the seed cell twice); then each
 switches the explorer's layer several times through comm messages, as the widget's dropdown does
 (comm_msg {method: "update", state: {layer_index}}; done when the kernel's update with the new
-layer's panels arrives). Before the class, one student alone ("solo") runs the import and seed cells,
+layer's panels arrives). Before the class, one student alone ("solo") runs the cells up to the seed's,
 for comparison, and stops. After the class nobody does anything: the idle culler must stop every server (and so
 every kernel) and the memory must come back; last, two students start again and the class ends
 (Ctrl+C) with their kernels running, which must end them too.
@@ -41,25 +41,32 @@ from classroom_harness import LAUNCHER, Classroom, KernelChannel, Student, alive
 from jupyter_server.services.kernels.connection.base import deserialize_binary_message  # noqa: E402
 
 NOTEBOOK = ROOT / "notebooks" / "01-visualise-filters-and-feature-maps.ipynb"
-# Notebook 01's cells, as a student runs them (checked against the notebook: `notebook_lines_missing`).
-# The import line of its first code cell alone, so the import's cost is one number of its own.
-IMPORT_CELL = ('import { shapesCnn, shapeSamples, vgg16, summary, convLayers, filters, loadImage, featureMaps, showFilters, '
-               'showFeatureMaps, showLayers, explore } from "convlens";')
-# The rest of that cell (the model) and the seed's first listing: a photo's first-layer feature maps.
-SEED_CELL = """const useVgg16 = false; // true: Keras's VGG16 instead of the shapes CNN
-const model = useVgg16
-  ? await vgg16({ weights: "/path/or/url/to/vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5" })
-  : await shapesCnn();
-console.log(summary(model).text);
-const photo = await loadImage("images/cat.png"); // any path or URL
-const mapsLayer = useVgg16 ? 1 : 0; // block1_conv1
-const [firstMaps] = await featureMaps(model, photo, mapsLayer);
-const mapsGrid = await showFeatureMaps(firstMaps, { image: photo, columns: 8, pageSize: 64 });"""
-# The explorer on the notebook's arrow.
-EXPLORER_CELL = """const arrow = shapeSamples().find((s) => s.label === "arrow")!.image; // an arrow the network never saw
-const exploreLayer = useVgg16 ? 4 : 2; // block2_conv1: where the explorer starts
-const explorer = await explore(model, arrow, { layer: exploreLayer });"""
-CELLS = {"import": IMPORT_CELL, "seed1": SEED_CELL, "seed2": SEED_CELL, "explorer": EXPLORER_CELL}
+
+
+def notebook_steps(path=NOTEBOOK):
+    """Notebook 01's code cells as the class runs them, in order, each under its step's name: its
+    first cell "import" (the imports, the model, its summary), the seed cell (a photo's first-layer
+    feature maps, the one with showFeatureMaps) "seed1" and again at once "seed2", the explorer's cell
+    "explorer", the others "cell <n>". The cells' own text, as a student's notebook sends it: the
+    kernel may take those the set-up compiled from its cache (kernel compile-cache.ts)."""
+    cells = ["".join(c["source"]) for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"]
+    steps = {}
+    for n, code in enumerate(cells, 1):
+        if n == 1:
+            steps["import"] = code
+        elif "showFeatureMaps(" in code and "seed1" not in steps:
+            steps["seed1"] = steps["seed2"] = code
+        elif "explore(" in code and "explorer" not in steps:
+            steps["explorer"] = code
+        else:
+            steps[f"cell {n}"] = code
+    missing = [name for name in ("import", "seed1", "explorer") if name not in steps]
+    if missing:
+        raise SystemExit(f"convlens class load: {path.name} has no {', '.join(missing)} cell any more: update notebook_steps")
+    return steps
+
+
+CELLS = notebook_steps()
 
 TICK = os.sysconf("SC_CLK_TCK")
 PAGE_MB = os.sysconf("SC_PAGE_SIZE") / 2**20
@@ -497,15 +504,6 @@ class Pupil:
 
 # ---- the run ---------------------------------------------------------------------------------
 
-def notebook_lines_missing():
-    """Lines of CELLS that notebook 01 no longer has (someone changed the notebook: update CELLS)."""
-    nb = json.loads(NOTEBOOK.read_text())
-    lines = {line.strip() for cell in nb["cells"] if cell["cell_type"] == "code" for line in "".join(cell["source"]).splitlines()}
-    missing = [line.strip() for code in (IMPORT_CELL, SEED_CELL, EXPLORER_CELL) for line in code.splitlines() if line.strip()]
-    # the import line is one of the notebook's lines only in full
-    return [line for line in missing if line not in lines]
-
-
 class Run:
     def __init__(self, args):
         self.args = args
@@ -518,7 +516,8 @@ class Run:
         self.result = {
             "students": args.students, "switches": args.switches, "cull_after": args.cull_after, "cores": os.cpu_count(),
             "mem_total_mb": int(Path("/proc/meminfo").read_text().split()[1]) / 1024, "load_before": list(os.getloadavg()),
-            "cells": CELLS, "notebook": str(NOTEBOOK.relative_to(ROOT)), "notebook_lines_missing": notebook_lines_missing(),
+            "cells": CELLS, "notebook": str(NOTEBOOK.relative_to(ROOT)),
+            "compile_cache": os.environ.get("CONVLENS_COMPILE_CACHE", "on"),
             "errors": [],
         }
 
@@ -623,7 +622,7 @@ class Run:
         """One student alone first (not one of the class): the same cells without the class around, for comparison."""
         p = Pupil("solo", self)
         if p.step("solo: log-in", p.log_in_and_start) and p.step("solo: kernel", p.open_kernel):
-            for name in ("import", "seed1", "seed2"):
+            for name in list(CELLS)[: list(CELLS).index("seed2") + 1]:
                 p.step(f"solo: {name}", lambda: p.cell(name))
         if p.channel is not None:
             p.channel.close()

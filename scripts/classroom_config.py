@@ -87,6 +87,9 @@ c.Spawner.environment = {
     # a socket's path has room for about 107 bytes, and a kernel's is <runtime>/kernel-<uuid>-ipc-<n>
     "JUPYTER_RUNTIME_DIR": lambda spawner: str(runtime / hashlib.sha256(spawner.user.name.encode()).hexdigest()[:12]),
 }
+# CONVLENS_COMPILE_CACHE=off (the bench's A/B): the kernels compile every cell themselves
+if os.environ.get("CONVLENS_COMPILE_CACHE"):
+    c.Spawner.environment["CONVLENS_COMPILE_CACHE"] = os.environ["CONVLENS_COMPILE_CACHE"]
 
 
 def copy_tutorials(spawner):
