@@ -1,8 +1,8 @@
 // Photos that Python packages of the set-up ship inside their wheels (nothing is
 // downloaded): the demo CNN's training data and the notebooks' sample images.
 import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { existsSync, readdirSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 
 export type PhotoPackage = "skimage" | "sklearn";
 
@@ -58,6 +58,25 @@ export function packageRoot(): string {
 
 const packageDirs = new Map<PhotoPackage, string>();
 
+/**
+ * The package's folder in the site-packages of the venv `python` belongs to, found on disk without
+ * starting Python (~75 ms of a notebook's first `shapeSamples()`, in every kernel): what Python's
+ * import finds there, a regular package (its __init__.py) in lib/python3.X/site-packages. Undefined
+ * when that is not clear (no such folder, or more than one python3.X in the venv's lib): ask Python.
+ */
+export function venvPackageDir(pkg: PhotoPackage, python: string): string | undefined {
+  const lib = join(dirname(dirname(python)), "lib");
+  let versions: string[];
+  try {
+    versions = readdirSync(lib).filter((name) => /^python3\.\d+$/.test(name));
+  } catch {
+    return undefined;
+  }
+  if (versions.length !== 1) return undefined;
+  const dir = join(lib, versions[0], "site-packages", pkg);
+  return existsSync(join(dir, "__init__.py")) ? dir : undefined;
+}
+
 /** Folder of an installed Python package in the project's venv (found without importing it). */
 export function pythonPackageDir(pkg: PhotoPackage, python = join(convlensRoot(), ".venv", "bin", "python")): string {
   const known = packageDirs.get(pkg);
@@ -65,7 +84,7 @@ export function pythonPackageDir(pkg: PhotoPackage, python = join(convlensRoot()
   const hint = `install it with: .venv/bin/pip install -r requirements.txt (or run scripts/setup.sh)`;
   if (!existsSync(python)) throw new Error(`convlens: no Python venv at ${python}; ${hint}`);
   const code = `import importlib.util as u, sys; s = u.find_spec(sys.argv[1]); print(s.submodule_search_locations[0] if s else "")`;
-  const dir = execFileSync(python, ["-c", code, pkg], { encoding: "utf8" }).trim();
+  const dir = venvPackageDir(pkg, python) ?? execFileSync(python, ["-c", code, pkg], { encoding: "utf8" }).trim();
   if (!dir) throw new Error(`convlens: Python package ${DISTRIBUTION[pkg]} is not installed in ${python}; ${hint}`);
   packageDirs.set(pkg, dir);
   return dir;
