@@ -5,12 +5,13 @@
 // feature-maps cell spent ~0.15 s of CPU on that, which a class pays 16 times over at the
 // teacher's word; at start it is spent while students open the notebook.
 //
-// Nothing is shown or kept but one thing: panels and fallback pictures are made but no widget is
+// Nothing is shown or kept but two things: panels and fallback pictures are made but no widget is
 // opened, no message is sent, and every tensor is freed. What is kept is the graph session of the
 // demo network the notebooks open with (the shapes CNN), idle in the pool, run once for a first
 // layer and for the explorer's first layer as notebook 01 does: a student's first `shapesCnn()`
 // model then runs in it, without TF loading and optimising the same graph again (~60 ms of CPU
-// per student on 2 cores).
+// per student on 2 cores). And the default `shapeSamples()` set notebook 01 draws its arrow from
+// (98 KB of pixels, kept by shapeSamples): drawing it decodes the photos it is drawn on.
 import * as tf from "@tensorflow/tfjs-node";
 import { featureMaps } from "./compute/featureMaps";
 import { filters } from "./compute/filters";
@@ -18,6 +19,7 @@ import { loadImage } from "./compute/images";
 import { summary } from "./compute/summary";
 import { releaseGraph } from "./compute/graph/per-model";
 import { shapesCnn } from "./demo";
+import { shapeSamples } from "./demo/samples";
 import { modelExplorerSource } from "./display/model-source";
 import { encodeMontagePng, panelMontage, stackImages } from "./display/montage";
 import { filtersPanel, mapsPanel } from "./display/state";
@@ -42,6 +44,8 @@ export interface WarmUpPaths {
   graph: boolean;
   /** Whether the shapes CNN's graph session is left in the pool (false: its model did not load, or no graph) */
   demoGraph: boolean;
+  /** Whether shapeSamples' default set is drawn and kept (false: no photos to draw on) */
+  samples: boolean;
 }
 
 /** Runs the paths of notebook 01's cells once on a tiny model, then on the shapes CNN (its graph session kept idle); nothing is displayed. */
@@ -54,7 +58,17 @@ export async function warmUpPaths(): Promise<WarmUpPaths> {
     graph = releaseGraph(model, true); // its session closed: no cell has its graph
     model.dispose();
   }
-  return { graph, demoGraph: await demoGraphPaths() };
+  return { graph, demoGraph: await demoGraphPaths(), samples: drawSamples() };
+}
+
+/** notebook 01's shapeSamples(), drawn (and kept by shapeSamples) before its cell asks; whether it was. */
+function drawSamples(): boolean {
+  try {
+    shapeSamples();
+    return true;
+  } catch {
+    return false; // no photos to draw on: the cell that asks says so
+  }
 }
 
 /** notebook 01's feature maps and explorer start on the shapes CNN, with their panels, graph session kept; whether it ran. */

@@ -21,7 +21,7 @@ test("the warm-up runs featureMaps' graph and leaves no tensor or temp folder, a
   closeIdleSessions();
   const sessionsBefore = sessions.openCount();
   const report = await warmUpPaths();
-  assert.deepEqual(report, { graph: true, demoGraph: true });
+  assert.deepEqual(report, { graph: true, demoGraph: true, samples: true });
   assert.equal(tf.memory().numTensors, tensorsBefore);
   assert.equal(sessions.openCount(), sessionsBefore + 1, "the shapes CNN's session, kept idle");
   assert.deepEqual(convlensTemp(), tempBefore);

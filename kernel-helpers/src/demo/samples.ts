@@ -23,7 +23,24 @@ export interface ShapeSamplesOptions {
   seed?: number;
 }
 
-/** Pictures of shapes on the held-out part of the background photos, drawn anew from a seed. */
+/** Sets up to this many bytes of pixels are kept for the next call with the same options. */
+const KEPT_BYTES = 1 << 20;
+
+/** The last set drawn, if small: the same options give the same pictures (a seeded draw). */
+let kept: { key: string; samples: ShapeSample[] } | undefined;
+
+/** A copy a cell may change without changing what the next call returns. */
+function copySample(sample: ShapeSample): ShapeSample {
+  return { ...sample, image: { ...sample.image, rgb: sample.image.rgb.slice() }, box: [...sample.box] as ShapeSample["box"] };
+}
+
+/**
+ * Pictures of shapes on the held-out part of the background photos, drawn from a seed. The last
+ * small set (up to 1 MB of pixels, the default 8 × 64 × 64 among them) is kept and copied for the
+ * next call with the same options: a notebook draws the same set in several cells, and the
+ * kernel's warm-up draws the default set before the first cell (decoding the photos it is drawn
+ * on is ~0.2 s of CPU per kernel, which a class would otherwise spend at once).
+ */
 export function shapeSamples(options: ShapeSamplesOptions = {}): ShapeSample[] {
   const { count = 8, size = 64, seed = 2026 } = options;
   for (const [name, value, least] of [["count", count, 1], ["size", size, 16]] as const) {
@@ -31,6 +48,15 @@ export function shapeSamples(options: ShapeSamplesOptions = {}): ShapeSample[] {
       throw new ConvlensError(`shapeSamples: ${name} must be an integer from ${least} to 1024, not ${describeValue(value)}`);
     }
   }
+  const key = `${count} ${size} ${String(seed)}`;
+  if (kept?.key === key) return kept.samples.map(copySample);
+  const samples = drawShapeSamples(count, size, seed);
+  kept = count * size * size * 3 <= KEPT_BYTES ? { key, samples: samples.map(copySample) } : undefined;
+  return samples;
+}
+
+/** A new draw of shapeSamples' pictures, none kept. */
+export function drawShapeSamples(count: number, size: number, seed: number): ShapeSample[] {
   const set = makeShapes({ split: "test", count, size, seed });
   try {
     // the set is in the network's own scale (x / 127.5 − 1): back to the 0–255 pixels a photo has
