@@ -127,7 +127,7 @@ export interface Converters {
 
 /**
  * The node converter taking compiled cells from `cache` (compile-cache.ts) where it has them, until
- * a `%module` cell defines an in-memory module (which no entry's key covers).
+ * a tslab `@module` cell defines an in-memory module (which no entry's key covers).
  */
 function withCache(converter: Converter, cache: CompileCache): Converter {
   let modules = false;
