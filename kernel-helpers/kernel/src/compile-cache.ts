@@ -16,7 +16,7 @@
 //  - only cells that compiled without diagnostics, read no file of the notebook's folder, and
 //    import only the kernel's own packages (resolved to fixed folders wherever the notebook is)
 //    are written. A cell importing its own module, an npm package of the notebook's folder, or
-//    anything after a `%module` cell compiles every time.
+//    anything after a tslab `@module` cell compiles every time.
 // TypeScript writes the types of the cell's names as paths relative to the notebook's folder
 // (`import("../../work/main/kernel-helpers/dist").LoadedImage`): entries keep them absolute and
 // the kernel makes them relative to its own folder again, so students' folders share entries.
@@ -213,11 +213,11 @@ export function notCacheable(
       if (!ok) return `an import of ${fileName}`;
     }
   }
-  const inCwd = cwd.endsWith(sep) ? cwd : cwd + sep;
+  const notebookFolder = [cwd.endsWith(sep) ? cwd : cwd + sep];
   for (const file of program.getSourceFiles()) {
     if (virtualFiles.includes(file.fileName)) continue;
     if (!file.isDeclarationFile) return `a module that is not a declaration file (${file.fileName})`;
-    if (resolve(file.fileName).startsWith(inCwd)) return `a file in the notebook's folder (${file.fileName})`;
+    if (inside(resolve(file.fileName), notebookFolder)) return `a file in the notebook's folder (${file.fileName})`;
   }
   return undefined;
 }

@@ -265,7 +265,7 @@ export class ConvlensKernel {
     const { errors } = this.cell;
     this.cell = null;
     if (ok) {
-      // e.g. diagnostics of a `//%module` cell, which still counts as run
+      // e.g. diagnostics of a tslab `/** @module name */` cell, which still counts as run
       for (const args of errors) this.runtime.stream("stderr", format(...args) + "\n");
       return { status: "ok", execution_count: count, payload: [], user_expressions: {} };
     }

@@ -7,6 +7,7 @@
 // Node's module cache (fast-compile.ts). So tslab's modules are required below, after the call to
 // installFastCompile(), not imported: an import sorter would move them, and TypeScript would hoist
 // them above any call. The type-only imports are erased.
+import { existsSync } from "node:fs";
 import { installFastCompile, lastCompilerOptions, tslabTypescript } from "./fast-compile";
 import { CompileCache } from "./compile-cache";
 import type * as ConverterModule from "tslab/dist/converter";
@@ -159,7 +160,8 @@ export function tslabConverters(cacheDir?: string): Converters {
       if (node) return node;
       node = tslab.converter.createConverter({ isJS: false, isBrowser: false });
       const options = lastCompilerOptions();
-      if (cacheDir && options) {
+      // no cache folder (an installed kernel: `convlens install` writes none): no look-up per cell
+      if (cacheDir && options && existsSync(cacheDir)) {
         const setting = { typescript: tslabTypescript(), tslab: tslabVersion(), options, cwd: process.cwd() };
         cache = new CompileCache(cacheDir, setting);
         node = withCache(node, cache);
